@@ -1,0 +1,48 @@
+# Two commands on a fresh machine (Python 3.11 and make):
+#   make demo   set up, migrate, seed the demo and serve it at http://127.0.0.1:8000 (Daphne)
+#   make test   set up and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test setup migrate seed serve bench bench-small check clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+serve: setup
+	$(PY) -m daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application
+
+demo: seed
+	@echo "Serving the demo at http://$(HOST):$(PORT)/  (sign in as agent / demo)"
+	$(MAKE) --no-print-directory serve
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks need PostgreSQL: DATABASE_URL=postgres://... make bench
+bench: setup
+	$(PY) -m tests.benchmarks.run_inbox $(BENCH_ARGS)
+
+bench-small: setup
+	$(PY) -m tests.benchmarks.run_inbox --small $(BENCH_ARGS)
+
+check: setup
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class EscalationsConfig(AppConfig):
+    name = "escalations"
+    verbose_name = "Products and escalations"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def seed_demo(self, *, stdout) -> None:
+        """Called by `manage.py seed_demo` before tickets are generated."""
+        from escalations.demo import seed_products
+
+        seed_products(stdout=stdout)

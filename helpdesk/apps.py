@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class HelpdeskConfig(AppConfig):
+    name = "helpdesk"
+    verbose_name = "Help desk"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,10 @@
+from helpdesk import permissions
+
+
+def roles(request):
+    """Role flags for templates (navigation, which home to link)."""
+    user = getattr(request, "user", None)
+    return {
+        "is_desk_user": permissions.is_desk_user(user),
+        "is_portal_user": permissions.is_portal_user(user),
+    }

@@ -1,0 +1,85 @@
+"""Keyset ("seek") pagination: pages are found by the last row's sort key, never OFFSET.
+
+A cursor is the sort-key values of the last row on a page, encoded opaquely.
+Depth costs nothing: page 4,000 is one index range scan like page 1.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Sequence, TypeVar
+
+from django.db.models import Q, QuerySet
+
+from helpdesk.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """An ordering: (field, descending) pairs, ending in a unique field."""
+
+    columns: tuple[tuple[str, bool], ...]
+
+    def order_by(self) -> list[str]:
+        return [("-" if desc else "") + name for name, desc in self.columns]
+
+    def values_of(self, obj: Any) -> list[Any]:
+        return [getattr(obj, name) for name, _ in self.columns]
+
+    def after(self, values: Sequence[Any]) -> Q:
+        """Rows strictly after ``values`` in this ordering.
+
+        Besides the exact lexicographic condition, the first column gets a plain
+        range bound (``<=``/``>=``) that an index can start its scan from.
+        """
+        if len(values) != len(self.columns):
+            raise InvalidInput("That page link is out of date; start from the first page.", field="cursor")
+        condition = Q()
+        for index in range(len(self.columns) - 1, -1, -1):
+            name, desc = self.columns[index]
+            strictly = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[index]})
+            condition = strictly if index == len(self.columns) - 1 else strictly | (Q(**{name: values[index]}) & condition)
+        first_name, first_desc = self.columns[0]
+        bound = Q(**{f"{first_name}__{'lte' if first_desc else 'gte'}": values[0]})
+        return bound & condition
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    payload = [{"dt": v.isoformat()} if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+        if not isinstance(payload, list):
+            raise ValueError
+        return [datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v for v in payload]
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("That page link is not valid; start from the first page.", field="cursor") from None
+
+
+def paginate(queryset: QuerySet, *, sort: SortKey, cursor: str | None, page_size: int) -> Page:
+    """One page of ``queryset`` in ``sort`` order, fetching one extra row to know if more follow."""
+    qs = queryset.order_by(*sort.order_by())
+    if cursor:
+        qs = qs.filter(sort.after(decode_cursor(cursor)))
+    rows = list(qs[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    next_cursor = encode_cursor(sort.values_of(rows[-1])) if has_more and rows else None
+    return Page(items=rows, next_cursor=next_cursor)

@@ -1,0 +1,305 @@
+"""Ticketing domain: organizations, customers, teams, tickets and their timeline.
+
+Models hold fields, constraints, indexes, the allowed-transition table and small
+predicates. Every write goes through ``helpdesk.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+
+class Organization(models.Model):
+    class Tier(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        PREMIUM = "premium", "Premium"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    name = models.CharField(max_length=200, unique=True)
+    domain = models.CharField(max_length=200, blank=True, help_text="Email domain, e.g. example.com")
+    tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.STANDARD)
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0, help_text="Yearly revenue")
+    lifetime_value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    is_key_account = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """Someone who asks for help. May sign in to the portal through ``user``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=50, blank=True)
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    lifetime_value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="helpdesk_teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReferenceCounter(models.Model):
+    """One row per numbering sequence; incremented inside the creating transaction."""
+
+    name = models.CharField(max_length=30, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    ON_HOLD = "on_hold", "On hold"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+class TicketPriority(models.IntegerChoices):
+    # Stored as numbers so that "most urgent first" is an index scan; the API and
+    # forms speak the names.
+    LOW = 1, "Low"
+    NORMAL = 2, "Normal"
+    HIGH = 3, "High"
+    URGENT = 4, "Urgent"
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [member.name.lower() for member in cls]
+
+    @classmethod
+    def from_name(cls, name: str) -> TicketPriority:
+        return cls[name.upper()]
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+
+class TicketChannel(models.TextChoices):
+    WEB = "web", "Web"
+    EMAIL = "email", "Email"
+    CHAT = "chat", "Chat"
+    API = "api", "API"
+    PHONE = "phone", "Phone"
+
+
+UNSOLVED_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
+
+
+class Ticket(models.Model):
+    Status = TicketStatus
+    Priority = TicketPriority
+    Channel = TicketChannel
+
+    # Which status may follow which. Closed is final: a customer who writes
+    # again after closing gets a new ticket.
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        TicketStatus.NEW: frozenset({"open", "pending", "on_hold", "solved"}),
+        TicketStatus.OPEN: frozenset({"pending", "on_hold", "solved"}),
+        TicketStatus.PENDING: frozenset({"open", "on_hold", "solved"}),
+        TicketStatus.ON_HOLD: frozenset({"open", "pending", "solved"}),
+        TicketStatus.SOLVED: frozenset({"open", "closed"}),
+        TicketStatus.CLOSED: frozenset(),
+    }
+    # A customer writing on one of these puts it back in the agents' queue.
+    REOPENED_BY_CUSTOMER_REPLY = frozenset({TicketStatus.PENDING, TicketStatus.SOLVED})
+
+    number = models.BigIntegerField(unique=True, editable=False)
+    subject = models.CharField(max_length=200)
+    requester = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    priority = models.PositiveSmallIntegerField(choices=TicketPriority.choices, default=TicketPriority.NORMAL)
+    channel = models.CharField(max_length=10, choices=TicketChannel.choices, default=TicketChannel.WEB)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    # Named by string: the ticketing app never imports escalations.
+    feature = models.ForeignKey(
+        "escalations.Feature", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    # Bumped on every change; stale edits are refused rather than overwriting.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        permissions = [
+            ("view_all_tickets", "Can see every ticket"),
+            ("work_tickets", "Can reply to, assign and change tickets"),
+            ("add_internal_note", "Can write internal notes"),
+        ]
+        indexes = [
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            models.Index(
+                fields=["-updated_at", "-id"],
+                name="ticket_unsolved_updated",
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+            ),
+            models.Index(fields=["status", "-updated_at", "-id"], name="ticket_status_updated"),
+            models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_updated"),
+            models.Index(fields=["team", "-updated_at", "-id"], name="ticket_team_updated"),
+            models.Index(fields=["-priority", "-updated_at", "-id"], name="ticket_priority_updated"),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
+            models.Index(fields=["feature", "-updated_at"], name="ticket_feature_updated"),
+            models.Index(fields=["status", "solved_at"], name="ticket_status_solved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.number)
+
+    @property
+    def priority_slug(self) -> str:
+        return TicketPriority(self.priority).slug
+
+    @property
+    def is_unsolved(self) -> bool:
+        return self.status in UNSOLVED_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TicketStatus.CLOSED
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.ALLOWED_TRANSITIONS[self.status]
+
+    def allowed_next_statuses(self) -> list[str]:
+        return [s for s in TicketStatus.values if s in self.ALLOWED_TRANSITIONS[self.status]]
+
+
+def format_reference(number: int) -> str:
+    return f"{settings.HELPDESK_REFERENCE_PREFIX}-{number}"
+
+
+def parse_reference(reference: str) -> int | None:
+    """``HD-1042`` (any case) or a bare ``1042`` -> 1042; anything else -> None."""
+    text = (reference or "").strip()
+    prefix = settings.HELPDESK_REFERENCE_PREFIX + "-"
+    if text.upper().startswith(prefix.upper()):
+        text = text[len(prefix) :]
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's timeline: a message, or a change with old and new value."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        REPLY = "reply", "Public reply"
+        NOTE = "note", "Internal note"
+        STATUS = "status", "Status changed"
+        PRIORITY = "priority", "Priority changed"
+        ASSIGNEE = "assignee", "Assignee changed"
+        TEAM = "team", "Team changed"
+        TAGS = "tags", "Tags changed"
+        FEATURE = "feature", "Feature changed"
+        SUBJECT = "subject", "Subject changed"
+
+    MESSAGE_KINDS = frozenset({Kind.REPLY, Kind.NOTE})
+    # What a customer may see of the timeline.
+    PUBLIC_KINDS = frozenset({Kind.CREATED, Kind.REPLY, Kind.STATUS})
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Who did it; null for the system (auto-close, imports).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_events"
+    )
+    # Set when the words are the customer's (their own reply, or the request an
+    # agent logged for them).
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(blank=True)
+    old_value = models.CharField(max_length=255, blank=True)
+    new_value = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="ticketevent_ticket_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on ticket {self.ticket_id}"
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind in self.MESSAGE_KINDS
+
+    @property
+    def internal(self) -> bool:
+        return self.kind == self.Kind.NOTE
+
+    @property
+    def author_label(self) -> str:
+        if self.customer_id is not None and self.customer is not None:
+            return self.customer.name
+        if self.actor is not None:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return "System"
+
+    @property
+    def author_username(self) -> str | None:
+        """A username when one exists; otherwise the customer's email."""
+        if self.customer_id is not None and self.customer is not None:
+            if self.customer.user_id is not None and self.actor_id == self.customer.user_id and self.actor is not None:
+                return self.actor.get_username()
+            return self.customer.email
+        return self.actor.get_username() if self.actor is not None else None

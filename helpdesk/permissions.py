@@ -1,0 +1,122 @@
+"""Who may see or do what with tickets. Views, the API, consumers and services all ask here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+from helpdesk import roles
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from helpdesk.models import Customer, Ticket
+
+    User = AbstractBaseUser | AnonymousUser
+
+VIEW_ALL_TICKETS = "helpdesk.view_all_tickets"
+WORK_TICKETS = "helpdesk.work_tickets"
+ADD_INTERNAL_NOTE = "helpdesk.add_internal_note"
+
+# Fields of a ticket a customer may change on their own request (marking it solved).
+CUSTOMER_CHANGEABLE_FIELDS = frozenset({"status"})
+CUSTOMER_ALLOWED_STATUSES = frozenset({"solved"})
+
+
+def _active(user: User | None) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def customer_of(user: User | None) -> Customer | None:
+    """The customer record a user signs in as, fetched once per user object."""
+    if not _active(user):
+        return None
+    cached = getattr(user, "_helpdesk_customer", False)
+    if cached is not False:
+        return cached
+    from helpdesk.models import Customer
+
+    customer = Customer.objects.filter(user=user).select_related("organization").first()
+    user._helpdesk_customer = customer  # type: ignore[union-attr]
+    return customer
+
+
+def can_view_all_tickets(user: User | None) -> bool:
+    return _active(user) and user.has_perm(VIEW_ALL_TICKETS)
+
+
+def can_work_tickets(user: User | None) -> bool:
+    return _active(user) and user.has_perm(WORK_TICKETS)
+
+
+def can_add_internal_note(user: User | None) -> bool:
+    return _active(user) and user.has_perm(ADD_INTERNAL_NOTE) and user.has_perm(VIEW_ALL_TICKETS)
+
+
+def is_desk_user(user: User | None) -> bool:
+    """Someone who works in the agent interface rather than the portal."""
+    return can_view_all_tickets(user)
+
+
+def is_portal_user(user: User | None) -> bool:
+    return not is_desk_user(user) and customer_of(user) is not None
+
+
+def can_view_ticket(user: User | None, ticket: Ticket) -> bool:
+    if can_view_all_tickets(user):
+        return True
+    customer = customer_of(user)
+    return customer is not None and ticket.requester_id == customer.pk
+
+
+def can_see_internal(user: User | None) -> bool:
+    """Internal notes and the audit trail are for the desk only."""
+    return can_view_all_tickets(user)
+
+
+def can_reply(user: User | None, ticket: Ticket) -> bool:
+    if not can_view_ticket(user, ticket):
+        return False
+    if can_work_tickets(user):
+        return True
+    customer = customer_of(user)
+    return customer is not None and ticket.requester_id == customer.pk
+
+
+def can_open_ticket_for_others(user: User | None) -> bool:
+    return can_work_tickets(user)
+
+
+def can_open_own_ticket(user: User | None) -> bool:
+    return customer_of(user) is not None
+
+
+def forbidden_fields(user: User | None, ticket: Ticket, changes: dict) -> list[str]:
+    """The fields among ``changes`` this user may not set on this ticket."""
+    if can_work_tickets(user):
+        return []
+    refused = [name for name in changes if name not in CUSTOMER_CHANGEABLE_FIELDS]
+    status = changes.get("status")
+    if status is not None and status not in CUSTOMER_ALLOWED_STATUSES:
+        refused.append("status")
+    if not can_reply(user, ticket):
+        refused = list(changes)
+    return sorted(set(refused))
+
+
+def can_assign_to(user: User | None) -> bool:
+    """Whether ``user`` can be an assignee: only people who work tickets."""
+    return can_work_tickets(user)
+
+
+def home_url_name(user: User | None) -> str:
+    if is_desk_user(user):
+        return "helpdesk:inbox"
+    if customer_of(user) is not None:
+        return "portal:ticket_list"
+    return "helpdesk:no_role"
+
+
+def role_names(user: User | None) -> Iterable[str]:
+    if not _active(user):
+        return []
+    return [g.name for g in user.groups.all() if g.name in roles.ROLE_PERMISSIONS]

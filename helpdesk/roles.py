@@ -1,0 +1,50 @@
+"""The built-in roles: Django groups and the permissions each one carries.
+
+Anyone can be granted a single right (say ``helpdesk.view_all_tickets``)
+without a whole role; ``permissions.py`` asks for rights, never for groups,
+except to tell which home page a person lands on.
+"""
+
+from __future__ import annotations
+
+AGENTS = "Agents"
+SUPPORT_MANAGERS = "Support managers"
+PRODUCT_MANAGERS = "Product managers"
+CUSTOMERS = "Customers"
+
+_TICKET_WORK = [
+    "helpdesk.view_all_tickets",
+    "helpdesk.work_tickets",
+    "helpdesk.add_internal_note",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    AGENTS: _TICKET_WORK,
+    SUPPORT_MANAGERS: _TICKET_WORK
+    + [
+        "helpdesk.add_organization",
+        "helpdesk.change_organization",
+        "helpdesk.view_organization",
+        "helpdesk.add_customer",
+        "helpdesk.change_customer",
+        "helpdesk.view_customer",
+        "helpdesk.add_team",
+        "helpdesk.change_team",
+        "helpdesk.view_team",
+        "helpdesk.add_tag",
+        "helpdesk.change_tag",
+        "helpdesk.view_tag",
+        "helpdesk.view_ticket",
+    ],
+    PRODUCT_MANAGERS: [
+        "helpdesk.view_all_tickets",
+        "helpdesk.add_internal_note",
+        "escalations.add_product",
+        "escalations.change_product",
+        "escalations.view_product",
+        "escalations.add_feature",
+        "escalations.change_feature",
+        "escalations.view_feature",
+    ],
+    CUSTOMERS: [],
+}

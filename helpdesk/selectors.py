@@ -1,0 +1,331 @@
+"""Every read of the ticketing app, scoped to the viewing user.
+
+A user never receives a ticket they may not see; "not yours" and "does not exist"
+both raise ``NotFound``. Lists fetch related rows in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
+from django.db import connection
+from django.db.models import Func, Prefetch, Q, QuerySet
+
+from helpdesk import permissions
+from helpdesk.errors import InvalidInput, NotFound
+from helpdesk.keyset import Page, SortKey, paginate
+from helpdesk.models import (
+    UNSOLVED_STATUSES,
+    Customer,
+    Tag,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
+    parse_reference,
+)
+
+# --- inbox views and sorts ------------------------------------------------------------
+
+VIEWS: dict[str, str] = {
+    "mine": "My unsolved tickets",
+    "unassigned": "Unassigned",
+    "open": "All open",
+    "pending": "Pending",
+    "solved": "Recently solved",
+    "all": "All tickets",
+}
+DEFAULT_VIEW = "mine"
+
+SORTS: dict[str, tuple[str, SortKey]] = {
+    "updated": ("Recently updated", SortKey((("updated_at", True), ("id", True)))),
+    "updated_asc": ("Least recently updated", SortKey((("updated_at", False), ("id", False)))),
+    "created": ("Newest", SortKey((("created_at", True), ("id", True)))),
+    "created_asc": ("Oldest", SortKey((("created_at", False), ("id", False)))),
+    "priority": ("Most urgent", SortKey((("priority", True), ("updated_at", True), ("id", True)))),
+}
+DEFAULT_SORT = "updated"
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class TicketFilters:
+    view: str = "all"
+    status: list[str] = field(default_factory=list)
+    priority: list[int] = field(default_factory=list)
+    assignee: str | None = None  # "me", "none" or a username
+    team: int | None = None
+    tag: str | None = None
+    feature: str | None = None  # feature key
+    requester: int | None = None
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+    def is_default(self) -> bool:
+        return not (self.status or self.priority or self.assignee or self.team or self.tag or self.feature or self.q)
+
+
+def parse_filters(params: Any, *, default_view: str = "all") -> TicketFilters:
+    """Build filters from a QueryDict (inbox page or API query string); bad values name their field."""
+    view = params.get("view") or default_view
+    if view not in VIEWS:
+        raise InvalidInput(f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.", field="view")
+    statuses = [s for value in params.getlist("status") for s in value.split(",") if s]
+    for status in statuses:
+        if status not in TicketStatus.values:
+            raise InvalidInput(f"Unknown status {status!r}.", field="status")
+    priorities = []
+    for value in params.getlist("priority"):
+        for name in filter(None, value.split(",")):
+            try:
+                priorities.append(TicketPriority.from_name(name) if not name.isdigit() else TicketPriority(int(name)))
+            except (KeyError, ValueError):
+                raise InvalidInput(f"Unknown priority {name!r}.", field="priority") from None
+    team = params.get("team") or None
+    if team is not None and not str(team).isdigit():
+        raise InvalidInput("Team must be a team id.", field="team")
+    requester = params.get("requester") or None
+    if requester is not None and not str(requester).isdigit():
+        raise InvalidInput("Requester must be a customer id.", field="requester")
+    sort = params.get("sort") or DEFAULT_SORT
+    if sort not in SORTS:
+        raise InvalidInput(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", field="sort")
+    return TicketFilters(
+        view=view,
+        status=statuses,
+        priority=priorities,
+        assignee=params.get("assignee") or None,
+        team=int(team) if team else None,
+        tag=(params.get("tag") or "").strip().lower() or None,
+        feature=(params.get("feature") or "").strip() or None,
+        requester=int(requester) if requester else None,
+        q=(params.get("q") or "").strip()[:200],
+        sort=sort,
+    )
+
+
+# --- scoping --------------------------------------------------------------------------
+
+
+def tickets_visible_to(user) -> QuerySet[Ticket]:
+    """The tickets ``user`` may see: all for the desk, their own for a customer, none otherwise."""
+    if permissions.can_view_all_tickets(user):
+        return Ticket.objects.all()
+    customer = permissions.customer_of(user)
+    if customer is not None:
+        return Ticket.objects.filter(requester=customer)
+    return Ticket.objects.none()
+
+
+def _list_queryset(user) -> QuerySet[Ticket]:
+    return (
+        tickets_visible_to(user)
+        .select_related("requester", "organization", "assignee", "team", "feature")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+    )
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+class EnglishTsVector(Func):
+    """``to_tsvector('english', col)``: the exact expression the GIN indexes are built on."""
+
+    function = "to_tsvector"
+    template = "%(function)s('english'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
+def _search(qs: QuerySet[Ticket], text: str, *, include_internal: bool) -> QuerySet[Ticket]:
+    if not text.isdigit() and parse_reference(text) is not None:
+        # A reference such as HD-1042 finds exactly that ticket.
+        return qs.filter(number=parse_reference(text))
+    if "@" in text and " " not in text:
+        return qs.filter(requester__email__iexact=text)
+    kinds = [TicketEvent.Kind.REPLY] + ([TicketEvent.Kind.NOTE] if include_internal else [])
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, config="english", search_type="websearch")
+        matching_messages = (
+            TicketEvent.objects.alias(document=EnglishTsVector("body"))
+            .filter(document=query, kind__in=kinds)
+            .values("ticket_id")
+        )
+        return qs.alias(document=EnglishTsVector("subject")).filter(
+            Q(document=query) | Q(pk__in=matching_messages)
+        )
+    # SQLite: every word must appear in the subject or in one of the messages.
+    for word in text.split()[:8]:
+        in_messages = TicketEvent.objects.filter(kind__in=kinds, body__icontains=word).values("ticket_id")
+        qs = qs.filter(Q(subject__icontains=word) | Q(pk__in=in_messages))
+    return qs
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+def _apply_view(qs: QuerySet[Ticket], user, view: str) -> QuerySet[Ticket]:
+    if view == "mine":
+        return qs.filter(assignee=user, status__in=UNSOLVED_STATUSES)
+    if view == "unassigned":
+        return qs.filter(assignee__isnull=True, status__in=UNSOLVED_STATUSES)
+    if view == "open":
+        return qs.filter(status__in=UNSOLVED_STATUSES).exclude(status=TicketStatus.PENDING)
+    if view == "pending":
+        return qs.filter(status=TicketStatus.PENDING)
+    if view == "solved":
+        return qs.filter(status=TicketStatus.SOLVED)
+    return qs
+
+
+def _apply_filters(qs: QuerySet[Ticket], user, filters: TicketFilters) -> QuerySet[Ticket]:
+    qs = _apply_view(qs, user, filters.view)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    if filters.priority:
+        qs = qs.filter(priority__in=filters.priority)
+    if filters.assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif filters.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee:
+        qs = qs.filter(assignee__username=filters.assignee)
+    if filters.team:
+        qs = qs.filter(team_id=filters.team)
+    if filters.tag:
+        qs = qs.filter(tags__name=filters.tag)
+    if filters.feature:
+        qs = qs.filter(feature__key=filters.feature)
+    if filters.requester:
+        qs = qs.filter(requester_id=filters.requester)
+    if filters.q:
+        qs = _search(qs, filters.q, include_internal=permissions.can_see_internal(user))
+    return qs
+
+
+def ticket_list(*, user, filters: TicketFilters, cursor: str | None = None, page_size: int = 25) -> Page[Ticket]:
+    """One page of the tickets ``user`` may see, filtered and sorted, by keyset."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    qs = _apply_filters(_list_queryset(user), user, filters)
+    return paginate(qs, sort=SORTS[filters.sort][1], cursor=cursor, page_size=page_size)
+
+
+# --- one ticket ------------------------------------------------------------------------------
+
+
+def ticket_get(*, user, reference: str) -> Ticket:
+    """The ticket with this reference if ``user`` may see it; ``NotFound`` otherwise."""
+    number = parse_reference(reference)
+    if number is None:
+        raise NotFound("No such ticket.")
+    ticket = _list_queryset(user).select_related("requester__organization").filter(number=number).first()
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+def ticket_timeline(*, user, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's timeline as ``user`` may see it: customers see public replies only."""
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "customer").order_by("created_at", "id")
+    if not permissions.can_see_internal(user):
+        qs = qs.filter(kind=TicketEvent.Kind.REPLY)
+    return list(qs)
+
+
+def ticket_messages(*, user, ticket: Ticket) -> list[TicketEvent]:
+    """Replies (and, for the desk, internal notes) in order."""
+    kinds = [TicketEvent.Kind.REPLY]
+    if permissions.can_see_internal(user):
+        kinds.append(TicketEvent.Kind.NOTE)
+    return list(
+        TicketEvent.objects.filter(ticket=ticket, kind__in=kinds)
+        .select_related("actor", "customer")
+        .order_by("created_at", "id")
+    )
+
+
+def requester_recent_tickets(*, user, ticket: Ticket, limit: int = 5) -> list[Ticket]:
+    """The requester's other tickets, newest first (for the requester panel)."""
+    return list(
+        tickets_visible_to(user)
+        .filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .only("id", "number", "subject", "status", "created_at", "requester_id")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def requester_ticket_count(*, user, ticket: Ticket) -> int:
+    return tickets_visible_to(user).filter(requester_id=ticket.requester_id).count()
+
+
+# --- choices for forms and filters ---------------------------------------------------------------
+
+
+def assignable_users(*, user) -> list:
+    """People who can be assigned tickets (anyone with the right to work them)."""
+    if not permissions.can_view_all_tickets(user):
+        return []
+    User = get_user_model()
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(groups__permissions__codename="work_tickets", groups__permissions__content_type__app_label="helpdesk")
+            | Q(user_permissions__codename="work_tickets", user_permissions__content_type__app_label="helpdesk")
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def assignable_user_by_username(*, user, username: str):
+    for candidate in assignable_users(user=user):
+        if candidate.get_username() == username:
+            return candidate
+    raise InvalidInput(f"{username!r} is not someone tickets can be assigned to.", field="assignee")
+
+
+def teams(*, user) -> list[Team]:
+    if not permissions.can_view_all_tickets(user):
+        return []
+    return list(Team.objects.order_by("name"))
+
+
+def features(*, user) -> list:
+    """Product features tickets can concern (the model is named by the ticket's foreign key)."""
+    if not permissions.can_view_all_tickets(user):
+        return []
+    feature_model = Ticket._meta.get_field("feature").related_model
+    return list(feature_model.objects.select_related("product").order_by("key"))
+
+
+def feature_by_key(*, user, key: str):
+    feature_model = Ticket._meta.get_field("feature").related_model
+    feature = feature_model.objects.filter(key=key).first()
+    if feature is None or not permissions.can_view_all_tickets(user):
+        raise InvalidInput(f"Unknown feature {key!r}.", field="feature")
+    return feature
+
+
+def popular_tags(*, user, limit: int = 50) -> list[str]:
+    if not permissions.can_view_all_tickets(user):
+        return []
+    return list(Tag.objects.order_by("name").values_list("name", flat=True)[:limit])
+
+
+def customer_lookup(*, user, identifier: str) -> Customer:
+    """A customer by username or email, for staff naming a requester."""
+    if not permissions.can_open_ticket_for_others(user):
+        raise NotFound("No such customer.")
+    text = (identifier or "").strip()
+    customer = (
+        Customer.objects.filter(Q(email__iexact=text) | Q(user__username=text)).select_related("organization").first()
+    )
+    if customer is None:
+        raise InvalidInput(f"No customer with username or email {text!r}.", field="requester")
+    return customer
+

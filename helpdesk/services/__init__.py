@@ -1,0 +1,37 @@
+"""Every write of the ticketing app. Import from here."""
+
+from helpdesk.services.directory import (
+    customer_ensure,
+    directory_object_save,
+    organization_ensure,
+    roles_ensure,
+    team_ensure,
+    user_ensure,
+)
+from helpdesk.services.tickets import (
+    UNSET,
+    BulkResult,
+    ticket_bulk_update,
+    ticket_close_solved,
+    ticket_create,
+    ticket_message_post,
+    ticket_reserve_numbers,
+    ticket_update,
+)
+
+__all__ = [
+    "UNSET",
+    "BulkResult",
+    "customer_ensure",
+    "directory_object_save",
+    "organization_ensure",
+    "roles_ensure",
+    "team_ensure",
+    "user_ensure",
+    "ticket_bulk_update",
+    "ticket_close_solved",
+    "ticket_create",
+    "ticket_message_post",
+    "ticket_reserve_numbers",
+    "ticket_update",
+]

@@ -1,0 +1,133 @@
+"""Writes to the directory: roles, people, organizations, customers, teams."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.db import transaction
+from django.db.models import Model
+
+from helpdesk import roles
+from helpdesk.errors import InvalidInput
+from helpdesk.models import Customer, Organization, Team
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+@transaction.atomic
+def roles_ensure(*, actor: AbstractBaseUser | None) -> dict[str, Group]:
+    """Create the built-in role groups and give each exactly its permissions."""
+    groups = {}
+    for name, dotted_perms in roles.ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set([_permission(p) for p in dotted_perms])
+        groups[name] = group
+    return groups
+
+
+@transaction.atomic
+def user_ensure(
+    *,
+    actor: AbstractBaseUser | None,
+    username: str,
+    password: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    role: str | None = None,
+    is_staff: bool = False,
+) -> AbstractBaseUser:
+    """Create a user (or leave an existing one's password alone) and put them in a role."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"email": email, "first_name": first_name, "last_name": last_name, "is_staff": is_staff},
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    if role is not None:
+        if role not in roles.ROLE_PERMISSIONS:
+            raise InvalidInput(f"Unknown role {role!r}.", field="role")
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@transaction.atomic
+def organization_ensure(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    domain: str = "",
+    tier: str = Organization.Tier.STANDARD,
+    annual_value: Decimal | int = 0,
+    lifetime_value: Decimal | int = 0,
+) -> Organization:
+    if not name.strip():
+        raise InvalidInput("Name the organization.", field="name")
+    organization, _ = Organization.objects.get_or_create(
+        name=name.strip(),
+        defaults={"domain": domain, "tier": tier, "annual_value": annual_value, "lifetime_value": lifetime_value},
+    )
+    return organization
+
+
+@transaction.atomic
+def customer_ensure(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    email: str,
+    organization: Organization | None = None,
+    phone: str = "",
+    user: AbstractBaseUser | None = None,
+    annual_value: Decimal | int = 0,
+    lifetime_value: Decimal | int = 0,
+) -> Customer:
+    """The customer with this email (case-insensitive), created when new."""
+    email = (email or "").strip()
+    if "@" not in email:
+        raise InvalidInput("Enter the customer's email address.", field="email")
+    existing = Customer.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        if user is not None and existing.user_id is None:
+            existing.user = user
+            existing.save(update_fields=["user"])
+        return existing
+    return Customer.objects.create(
+        name=name.strip() or email,
+        email=email,
+        organization=organization,
+        phone=phone,
+        user=user,
+        annual_value=annual_value,
+        lifetime_value=lifetime_value,
+    )
+
+
+@transaction.atomic
+def team_ensure(*, actor: AbstractBaseUser | None, name: str, members: Iterable[AbstractBaseUser] = ()) -> Team:
+    team, _ = Team.objects.get_or_create(name=name)
+    if members:
+        team.members.add(*members)
+    return team
+
+
+@transaction.atomic
+def directory_object_save(*, actor: AbstractBaseUser | None, obj: Model, changed_fields: Iterable[str] | None) -> Model:
+    """Save a configuration object edited in the admin (organizations, teams, tags, customers)."""
+    fields = list(changed_fields or [])
+    concrete = {f.name for f in obj._meta.concrete_fields}
+    if obj.pk is None or not fields:
+        obj.save()
+    else:
+        update = [name for name in fields if name in concrete]
+        if update:
+            obj.save(update_fields=update)
+    return obj

@@ -1,0 +1,18 @@
+"""URL root: the desk, the portal, the API, the admin and sign-in."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from helpdesk.views import auth as auth_views
+
+urlpatterns = [
+    path("accounts/login/", auth_views.RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("helpdesk.api.urls")),
+    path("portal/", include("helpdesk.urls_portal")),
+    path("", include("helpdesk.urls_desk")),
+]

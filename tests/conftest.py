@@ -1,0 +1,123 @@
+"""Shared fixtures: the built-in roles, one person per role, and ticket factories.
+
+State is always set up through services, as the application itself would.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import connection
+
+from helpdesk import roles, services
+
+_counter = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip PostgreSQL-only tests, with the reason, when running on SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); behaviour differs on SQLite")
+    for item in items:
+        if "postgresql" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def role_groups(db):
+    return services.roles_ensure(actor=None)
+
+
+@pytest.fixture
+def make_user(role_groups):
+    def make(username: str | None = None, *, role: str | None = roles.AGENTS, **extra):
+        name = username or f"user{next(_counter)}"
+        return services.user_ensure(
+            actor=None, username=name, password="pw-" + name, email=f"{name}@desk.test", role=role, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user("agent", role=roles.AGENTS, first_name="Alex", last_name="Agent")
+
+
+@pytest.fixture
+def agent2(make_user):
+    return make_user("agent2", role=roles.AGENTS, first_name="Sam", last_name="Second")
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager", role=roles.SUPPORT_MANAGERS)
+
+
+@pytest.fixture
+def product_manager(make_user):
+    return make_user("pm", role=roles.PRODUCT_MANAGERS)
+
+
+@pytest.fixture
+def organization(db):
+    return services.organization_ensure(actor=None, name="Acme Corp", domain="acme.test", annual_value=120000)
+
+
+@pytest.fixture
+def other_organization(db):
+    return services.organization_ensure(actor=None, name="Globex", domain="globex.test", annual_value=50000)
+
+
+@pytest.fixture
+def make_customer(make_user):
+    def make(username: str | None = None, *, organization=None, with_login: bool = True, name: str = ""):
+        handle = username or f"cust{next(_counter)}"
+        user = make_user(handle, role=roles.CUSTOMERS) if with_login else None
+        return services.customer_ensure(
+            actor=None,
+            name=name or handle.title(),
+            email=f"{handle}@customer.test",
+            organization=organization,
+            user=user,
+        )
+
+    return make
+
+
+@pytest.fixture
+def customer(make_customer, organization):
+    return make_customer("customer", organization=organization, name="Casey Customer")
+
+
+@pytest.fixture
+def customer2(make_customer, other_organization):
+    return make_customer("customer2", organization=other_organization, name="Dana Other")
+
+
+@pytest.fixture
+def make_ticket(agent, customer):
+    def make(*, actor=None, requester=None, subject=None, body="Something is wrong.", **extra):
+        return services.ticket_create(
+            actor=actor or agent,
+            requester=requester or customer,
+            subject=subject or f"Problem number {next(_counter)}",
+            body=body,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def ticket(make_ticket):
+    return make_ticket(subject="Invoice PDF is empty")
+
+
+@pytest.fixture
+def on_postgresql():
+    return connection.vendor == "postgresql"
