@@ -10,6 +10,7 @@ import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from helpdesk import events, permissions, selectors
 from helpdesk.errors import DomainError
@@ -26,6 +27,13 @@ class TicketWatchConsumer(AsyncWebsocketConsumer):
             return selectors.ticket_get(user=user, reference=reference)
         except DomainError:
             return None
+
+    @database_sync_to_async
+    def _still_allowed(self) -> bool:
+        # A fresh row, not the handshake's user: that object caches its permissions
+        # and its is_active flag for the whole life of the socket.
+        user = get_user_model().objects.filter(pk=self.user.pk).first()
+        return user is not None and permissions.can_view_all_tickets(user)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -57,7 +65,7 @@ class TicketWatchConsumer(AsyncWebsocketConsumer):
             )
             return
         # Rights can be withdrawn while a socket is open: check on every command.
-        if not await database_sync_to_async(permissions.can_view_all_tickets)(self.user):
+        if not await self._still_allowed():
             await self.close(code=4403)
             return
         await self.send(text_data=json.dumps({"type": "pong"}))

@@ -52,6 +52,20 @@ def _send(groups: list[str], payload: dict[str, Any]) -> None:
             logger.exception("broadcast to %s failed", group)
 
 
+def broadcast_tickets_changed(*, tickets: list, actor, changes: list[str]) -> None:
+    """Queue one ``ticket.changed`` per ticket changed in bulk (auto-close), after commit."""
+    messages = [
+        ([ticket_group(ticket.pk), inbox_group()], ticket_changed_payload(ticket=ticket, actor=actor, changes=changes))
+        for ticket in tickets
+    ]
+
+    def send() -> None:
+        for groups, payload in messages:
+            _send(groups, payload)
+
+    transaction.on_commit(send)
+
+
 def broadcast_ticket_changed(*, ticket, actor, changes: list[str]) -> None:
     """Queue a ``ticket.changed`` event for after the current transaction commits."""
     payload = ticket_changed_payload(ticket=ticket, actor=actor, changes=changes)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Sequence, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Model, Q, QuerySet
 
 from helpdesk.errors import InvalidInput
 
@@ -56,6 +57,9 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+_BAD_CURSOR = "That page link is not valid; start from the first page."
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
     payload = [{"dt": v.isoformat()} if isinstance(v, datetime) else v for v in values]
     raw = json.dumps(payload, separators=(",", ":")).encode()
@@ -70,14 +74,41 @@ def decode_cursor(cursor: str) -> list[Any]:
             raise ValueError
         return [datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v for v in payload]
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("That page link is not valid; start from the first page.", field="cursor") from None
+        raise InvalidInput(_BAD_CURSOR, field="cursor") from None
+
+
+def _checked_values(model: type[Model], sort: SortKey, values: list[Any]) -> list[Any]:
+    """The cursor's values converted to the sort columns' types.
+
+    A cursor comes back from the client: a string where a date belongs, a null,
+    or an id beyond the column's range would otherwise fail inside the query
+    (500) instead of being refused as a bad link (400).
+    """
+    if len(values) != len(sort.columns):
+        raise InvalidInput(_BAD_CURSOR, field="cursor")
+    checked = []
+    for (name, _), value in zip(sort.columns, values):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # an annotation: nothing to check it against
+            checked.append(value)
+            continue
+        try:
+            if value is None or isinstance(value, (bool, list, dict)):
+                raise ValidationError("not a sort value")
+            value = field.to_python(value)
+            field.run_validators(value)  # integer columns carry their range
+        except (ValidationError, TypeError, ValueError, OverflowError):
+            raise InvalidInput(_BAD_CURSOR, field="cursor") from None
+        checked.append(value)
+    return checked
 
 
 def paginate(queryset: QuerySet, *, sort: SortKey, cursor: str | None, page_size: int) -> Page:
     """One page of ``queryset`` in ``sort`` order, fetching one extra row to know if more follow."""
     qs = queryset.order_by(*sort.order_by())
     if cursor:
-        qs = qs.filter(sort.after(decode_cursor(cursor)))
+        qs = qs.filter(sort.after(_checked_values(queryset.model, sort, decode_cursor(cursor))))
     rows = list(qs[: page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]

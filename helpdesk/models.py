@@ -104,7 +104,8 @@ class TicketPriority(models.IntegerChoices):
     URGENT = 4, "Urgent"
 
     @classmethod
-    def names(cls) -> list[str]:
+    def slugs(cls) -> list[str]:
+        # Not ``names``: Django's Choices metaclass already defines that (upper-case).
         return [member.name.lower() for member in cls]
 
     @classmethod
@@ -232,7 +233,8 @@ def parse_reference(reference: str) -> int | None:
     prefix = settings.HELPDESK_REFERENCE_PREFIX + "-"
     if text.upper().startswith(prefix.upper()):
         text = text[len(prefix) :]
-    if not text.isdigit() or len(text) > 18:
+    # isascii(): str.isdigit() accepts "²", which int() then refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
     return int(text)
 

@@ -103,6 +103,18 @@ def forbidden_fields(user: User | None, ticket: Ticket, changes: dict) -> list[s
     return sorted(set(refused))
 
 
+# What only someone opening a ticket on another's behalf may set; a customer's own
+# request goes to the desk's default routing.
+STAFF_ONLY_CREATE_FIELDS = frozenset({"requester", "assignee", "team", "tags", "feature"})
+
+
+def forbidden_create_fields(user: User | None, fields: Iterable[str]) -> list[str]:
+    """The fields among ``fields`` this user may not set when opening a ticket."""
+    if can_open_ticket_for_others(user):
+        return []
+    return sorted(set(fields) & STAFF_ONLY_CREATE_FIELDS)
+
+
 def can_assign_to(user: User | None) -> bool:
     """Whether ``user`` can be an assignee: only people who work tickets."""
     return can_work_tickets(user)

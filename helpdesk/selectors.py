@@ -69,12 +69,23 @@ class TicketFilters:
         return not (self.status or self.priority or self.assignee or self.team or self.tag or self.feature or self.q)
 
 
+def _id_param(value: Any, message: str, *, field: str) -> int | None:
+    """A positive database id from a query parameter, or None when absent."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    # isascii(): "²".isdigit() is true but int() refuses it; 18 digits fit a bigint.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise InvalidInput(message, field=field)
+    return int(text)
+
+
 def parse_filters(params: Any, *, default_view: str = "all") -> TicketFilters:
     """Build filters from a QueryDict (inbox page or API query string); bad values name their field."""
     view = params.get("view") or default_view
     if view not in VIEWS:
         raise InvalidInput(f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.", field="view")
-    statuses = [s for value in params.getlist("status") for s in value.split(",") if s]
+    statuses = [s.strip() for value in params.getlist("status") for s in value.split(",") if s.strip()]
     for status in statuses:
         if status not in TicketStatus.values:
             raise InvalidInput(f"Unknown status {status!r}.", field="status")
@@ -85,12 +96,8 @@ def parse_filters(params: Any, *, default_view: str = "all") -> TicketFilters:
                 priorities.append(TicketPriority.from_name(name) if not name.isdigit() else TicketPriority(int(name)))
             except (KeyError, ValueError):
                 raise InvalidInput(f"Unknown priority {name!r}.", field="priority") from None
-    team = params.get("team") or None
-    if team is not None and not str(team).isdigit():
-        raise InvalidInput("Team must be a team id.", field="team")
-    requester = params.get("requester") or None
-    if requester is not None and not str(requester).isdigit():
-        raise InvalidInput("Requester must be a customer id.", field="requester")
+    team = _id_param(params.get("team"), "Team must be a team id.", field="team")
+    requester = _id_param(params.get("requester"), "Requester must be a customer id.", field="requester")
     sort = params.get("sort") or DEFAULT_SORT
     if sort not in SORTS:
         raise InvalidInput(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", field="sort")
@@ -99,10 +106,11 @@ def parse_filters(params: Any, *, default_view: str = "all") -> TicketFilters:
         status=statuses,
         priority=priorities,
         assignee=params.get("assignee") or None,
-        team=int(team) if team else None,
-        tag=(params.get("tag") or "").strip().lower() or None,
+        team=team,
+        # Normalised as tags are stored ("Needs info" is saved as needs-info).
+        tag="-".join((params.get("tag") or "").lower().split()) or None,
         feature=(params.get("feature") or "").strip() or None,
-        requester=int(requester) if requester else None,
+        requester=requester,
         q=(params.get("q") or "").strip()[:200],
         sort=sort,
     )
@@ -124,7 +132,7 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
 def _list_queryset(user) -> QuerySet[Ticket]:
     return (
         tickets_visible_to(user)
-        .select_related("requester", "organization", "assignee", "team", "feature")
+        .select_related("requester__user", "organization", "assignee", "team", "feature")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
     )
 
@@ -149,14 +157,18 @@ def _search(qs: QuerySet[Ticket], text: str, *, include_internal: bool) -> Query
     kinds = [TicketEvent.Kind.REPLY] + ([TicketEvent.Kind.NOTE] if include_internal else [])
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config="english", search_type="websearch")
+        matching_subjects = (
+            Ticket.objects.alias(document=EnglishTsVector("subject")).filter(document=query).order_by().values("pk")
+        )
         matching_messages = (
             TicketEvent.objects.alias(document=EnglishTsVector("body"))
             .filter(document=query, kind__in=kinds)
+            .order_by()
             .values("ticket_id")
         )
-        return qs.alias(document=EnglishTsVector("subject")).filter(
-            Q(document=query) | Q(pk__in=matching_messages)
-        )
+        # One id set from both GIN indexes. ``subject @@ q OR id IN (...)`` on the
+        # ticket itself cannot use the subject index and scans every ticket.
+        return qs.filter(pk__in=matching_subjects.union(matching_messages))
     # SQLite: every word must appear in the subject or in one of the messages.
     for word in text.split()[:8]:
         in_messages = TicketEvent.objects.filter(kind__in=kinds, body__icontains=word).values("ticket_id")
@@ -227,6 +239,14 @@ def ticket_get(*, user, reference: str) -> Ticket:
     return ticket
 
 
+def tickets_by_references(*, user, references: list[str]) -> list[Ticket]:
+    """The tickets among ``references`` that ``user`` may see (unknown ones are left out), one query."""
+    numbers = {n for n in (parse_reference(r) for r in references) if n is not None}
+    if not numbers:
+        return []
+    return list(tickets_visible_to(user).filter(number__in=numbers).order_by("number"))
+
+
 def ticket_timeline(*, user, ticket: Ticket) -> list[TicketEvent]:
     """The ticket's timeline as ``user`` may see it: customers see public replies only."""
     qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "customer").order_by("created_at", "id")
@@ -235,16 +255,27 @@ def ticket_timeline(*, user, ticket: Ticket) -> list[TicketEvent]:
     return list(qs)
 
 
-def ticket_messages(*, user, ticket: Ticket) -> list[TicketEvent]:
-    """Replies (and, for the desk, internal notes) in order."""
+MESSAGE_SORT = SortKey((("created_at", False), ("id", False)))
+
+
+def _messages_queryset(*, user, ticket: Ticket) -> QuerySet[TicketEvent]:
     kinds = [TicketEvent.Kind.REPLY]
     if permissions.can_see_internal(user):
         kinds.append(TicketEvent.Kind.NOTE)
-    return list(
-        TicketEvent.objects.filter(ticket=ticket, kind__in=kinds)
-        .select_related("actor", "customer")
-        .order_by("created_at", "id")
-    )
+    return TicketEvent.objects.filter(ticket=ticket, kind__in=kinds).select_related("actor", "customer")
+
+
+def ticket_messages(*, user, ticket: Ticket) -> list[TicketEvent]:
+    """Replies (and, for the desk, internal notes) in order."""
+    return list(_messages_queryset(user=user, ticket=ticket).order_by(*MESSAGE_SORT.order_by()))
+
+
+def ticket_messages_page(
+    *, user, ticket: Ticket, cursor: str | None = None, page_size: int = 25
+) -> Page[TicketEvent]:
+    """One page of ``ticket_messages``, oldest first, by keyset (for the API)."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    return paginate(_messages_queryset(user=user, ticket=ticket), sort=MESSAGE_SORT, cursor=cursor, page_size=page_size)
 
 
 def requester_recent_tickets(*, user, ticket: Ticket, limit: int = 5) -> list[Ticket]:
@@ -265,21 +296,35 @@ def requester_ticket_count(*, user, ticket: Ticket) -> int:
 # --- choices for forms and filters ---------------------------------------------------------------
 
 
+def _works_tickets() -> Q:
+    return (
+        Q(groups__permissions__codename="work_tickets", groups__permissions__content_type__app_label="helpdesk")
+        | Q(user_permissions__codename="work_tickets", user_permissions__content_type__app_label="helpdesk")
+        | Q(is_superuser=True)
+    )
+
+
 def assignable_users(*, user) -> list:
     """People who can be assigned tickets (anyone with the right to work them)."""
     if not permissions.can_view_all_tickets(user):
         return []
     User = get_user_model()
-    return list(
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(groups__permissions__codename="work_tickets", groups__permissions__content_type__app_label="helpdesk")
-            | Q(user_permissions__codename="work_tickets", user_permissions__content_type__app_label="helpdesk")
-            | Q(is_superuser=True)
-        )
-        .distinct()
-        .order_by("username")
-    )
+    return list(User.objects.filter(is_active=True).filter(_works_tickets()).distinct().order_by("username"))
+
+
+def team_member_candidates(*, user, team: Team | None) -> QuerySet:
+    """Who can be put on a team (the admin's member picker): people who work tickets, plus its current members.
+
+    Customers with logins are left out so the picker stays short; current members
+    stay listed even if they lost the right, so saving the team does not drop them.
+    """
+    User = get_user_model()
+    if not permissions.can_view_all_tickets(user):
+        return User.objects.none()
+    condition = Q(is_active=True) & _works_tickets()
+    if team is not None and team.pk is not None:
+        condition |= Q(pk__in=team.members.values("pk"))
+    return User.objects.filter(pk__in=User.objects.filter(condition).values("pk")).order_by("username")
 
 
 def assignable_user_by_username(*, user, username: str):
@@ -293,6 +338,13 @@ def teams(*, user) -> list[Team]:
     if not permissions.can_view_all_tickets(user):
         return []
     return list(Team.objects.order_by("name"))
+
+
+def team_by_id(*, user, team_id: int) -> Team:
+    team = Team.objects.filter(pk=team_id).first() if permissions.can_view_all_tickets(user) else None
+    if team is None:
+        raise InvalidInput(f"No team with id {team_id}.", field="team")
+    return team
 
 
 def features(*, user) -> list:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served locally, no CDN
     "helpdesk.apps.HelpdeskConfig",
     "escalations.apps.EscalationsConfig",
     "livelisten.apps.LivelistenConfig",
@@ -161,6 +162,9 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # Failed sign-ins allowed per username and per client address within the window.
 LOGIN_RATE_LIMIT_ATTEMPTS = env_int("LOGIN_RATE_LIMIT_ATTEMPTS", 5)
 LOGIN_RATE_LIMIT_WINDOW_SECONDS = env_int("LOGIN_RATE_LIMIT_WINDOW_SECONDS", 300)
+# How many reverse proxies in front of Daphne append to X-Forwarded-For; 0 trusts
+# only the socket address (behind a proxy every client would share one limit).
+HELPDESK_PROXY_HOPS = env_int("HELPDESK_PROXY_HOPS", 0)
 
 # --- Help desk behaviour ------------------------------------------------------
 HELPDESK_REFERENCE_PREFIX = os.environ.get("HELPDESK_REFERENCE_PREFIX", "HD")
@@ -219,6 +223,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Production hardening ---------------------------------------------------------

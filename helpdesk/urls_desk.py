@@ -8,5 +8,10 @@ urlpatterns = [
     path("", desk.home, name="home"),
     path("no-role/", desk.no_role, name="no_role"),
     path("inbox/", desk.inbox, name="inbox"),
-    path("tickets/new/", desk.inbox, name="ticket_new"),
+    path("inbox/bulk/", desk.inbox_bulk, name="inbox_bulk"),
+    path("tickets/new/", desk.ticket_new, name="ticket_new"),
+    path("tickets/new/requester/", desk.requester_lookup, name="requester_lookup"),
+    path("tickets/<str:reference>/", desk.ticket_detail, name="ticket_detail"),
+    path("tickets/<str:reference>/messages/", desk.ticket_message, name="ticket_message"),
+    path("tickets/<str:reference>/update/", desk.ticket_update, name="ticket_update"),
 ]

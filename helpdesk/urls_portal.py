@@ -6,5 +6,8 @@ app_name = "portal"
 
 urlpatterns = [
     path("", portal.ticket_list, name="ticket_list"),
-    path("tickets/new/", portal.ticket_list, name="ticket_new"),
+    path("tickets/new/", portal.ticket_new, name="ticket_new"),
+    path("tickets/<str:reference>/", portal.ticket_detail, name="ticket_detail"),
+    path("tickets/<str:reference>/reply/", portal.ticket_reply, name="ticket_reply"),
+    path("tickets/<str:reference>/solve/", portal.ticket_mark_solved, name="ticket_mark_solved"),
 ]

@@ -121,3 +121,14 @@ def ticket(make_ticket):
 @pytest.fixture
 def on_postgresql():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(request, settings):
+    """Full-strength hashing costs ~0.5 s per user; tests need no such strength.
+
+    Browser tests keep the default: the Daphne process they drive checks passwords
+    with the production hashers.
+    """
+    if request.node.get_closest_marker("e2e") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,4 +1,10 @@
-"""Translate domain errors into API answers: 400/403/404/409 with the offending field."""
+"""Translate domain errors into API answers.
+
+Shapes (DRF's own where it has one):
+- 400: ``{"<field>": ["message", ...]}``, or ``{"detail": "message"}`` when no field is at fault;
+- 401/403/404/405/415/429: ``{"detail": "message"}``; a 403 about one field adds ``"field"``;
+- 409: ``{"detail": "message", "current": <the ticket as GET returns it>}`` with its ``ETag``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,17 @@ from helpdesk.errors import DomainError, StaleVersion
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DomainError):
-        body = exc.as_dict()
-        if isinstance(exc, StaleVersion):
-            from helpdesk.api.serializers import TicketSerializer
+    if isinstance(exc, StaleVersion):
+        from helpdesk.api.serializers import TicketSerializer, ticket_etag
 
-            body = {"detail": exc.message, "current": TicketSerializer(exc.current, context=context).data}
+        body = {"detail": exc.message, "current": TicketSerializer(exc.current, context=context).data}
+        return Response(body, status=exc.http_status, headers={"ETag": ticket_etag(exc.current)})
+    if isinstance(exc, DomainError):
+        if exc.http_status == 400:
+            body = exc.as_dict()
+        else:
+            body = {"detail": exc.message}
+            if exc.field:
+                body["field"] = exc.field
         return Response(body, status=exc.http_status)
     return drf_exception_handler(exc, context)

@@ -1,2 +1,13 @@
+"""REST API, version 1 (namespace ``api``). Documented at /api/docs/, schema at /api/schema/."""
+
+from django.urls import path
+
+from helpdesk.api import views
+
 app_name = "api"
-urlpatterns = []
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("tickets/", views.TicketListView.as_view(), name="ticket-list"),
+    path("tickets/<str:reference>/", views.TicketDetailView.as_view(), name="ticket-detail"),
+    path("tickets/<str:reference>/messages/", views.TicketMessagesView.as_view(), name="ticket-messages"),
+]

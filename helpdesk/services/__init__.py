@@ -1,5 +1,6 @@
 """Every write of the ticketing app. Import from here."""
 
+from helpdesk.services.api_tokens import api_token_issue
 from helpdesk.services.directory import (
     customer_ensure,
     directory_object_save,
@@ -8,6 +9,7 @@ from helpdesk.services.directory import (
     team_ensure,
     user_ensure,
 )
+from helpdesk.services.bulk import customer_bulk_create, seed_marker_claim, tags_ensure, ticket_backdate_demo, ticket_bulk_load  # noqa: E501,F401
 from helpdesk.services.tickets import (
     UNSET,
     BulkResult,
@@ -20,6 +22,7 @@ from helpdesk.services.tickets import (
 )
 
 __all__ = [
+    "api_token_issue",
     "UNSET",
     "BulkResult",
     "customer_ensure",

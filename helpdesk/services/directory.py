@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
@@ -120,8 +120,18 @@ def team_ensure(*, actor: AbstractBaseUser | None, name: str, members: Iterable[
 
 
 @transaction.atomic
-def directory_object_save(*, actor: AbstractBaseUser | None, obj: Model, changed_fields: Iterable[str] | None) -> Model:
-    """Save a configuration object edited in the admin (organizations, teams, tags, customers)."""
+def directory_object_save(
+    *,
+    actor: AbstractBaseUser | None,
+    obj: Model,
+    changed_fields: Iterable[str] | None,
+    many_to_many: Mapping[str, Iterable[Model]] | None = None,
+) -> Model:
+    """Save a configuration object edited in the admin (organizations, teams, tags, customers).
+
+    ``many_to_many`` (field name -> the complete new set, e.g. a team's members) is
+    written in the same transaction, after the object has its primary key.
+    """
     fields = list(changed_fields or [])
     concrete = {f.name for f in obj._meta.concrete_fields}
     if obj.pk is None or not fields:
@@ -130,4 +140,9 @@ def directory_object_save(*, actor: AbstractBaseUser | None, obj: Model, changed
         update = [name for name in fields if name in concrete]
         if update:
             obj.save(update_fields=update)
+    relations = {f.name for f in obj._meta.many_to_many}
+    for name, values in (many_to_many or {}).items():
+        if name not in relations:
+            raise InvalidInput(f"{obj._meta.verbose_name} has no many-to-many field {name!r}.", field=name)
+        getattr(obj, name).set(list(values))
     return obj

@@ -7,6 +7,7 @@ change and queues the real-time event for after commit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Iterable
@@ -57,7 +58,7 @@ def clean_body(body: str | None, *, field_name: str = "body") -> str:
     limit = settings.HELPDESK_MAX_BODY_BYTES
     if size > limit:
         raise InvalidInput(
-            f"The message is {size // 1024} KB; the limit is {limit // 1024} KB. "
+            f"The message is {math.ceil(size / 1024)} KB; the limit is {limit // 1024} KB. "
             "Shorten it or attach the rest as a file.",
             field=field_name,
         )
@@ -73,7 +74,10 @@ def clean_subject(subject: str | None) -> str:
     return text
 
 
-def clean_tags(tags: Iterable[str]) -> list[str]:
+def clean_tags(tags: Iterable[str] | str) -> list[str]:
+    """Lower-case, hyphenated, de-duplicated, sorted. A string is split on commas."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
     cleaned: list[str] = []
     for raw in tags:
         name = "-".join(str(raw).strip().lower().split())
@@ -89,13 +93,13 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
 def clean_priority(priority: int | str | None) -> int:
     if priority is None or priority == "":
         return TicketPriority.NORMAL
-    if isinstance(priority, str) and not priority.isdigit():
+    # isascii(): "²".isdigit() is true but int("²") fails.
+    if isinstance(priority, str) and not (priority.isascii() and priority.isdigit()):
         try:
             return TicketPriority.from_name(priority)
         except KeyError:
-            raise InvalidInput(
-                f"Unknown priority {priority!r}; use one of {', '.join(TicketPriority.names())}.", field="priority"
-            ) from None
+            known = ", ".join(TicketPriority.slugs())
+            raise InvalidInput(f"Unknown priority {priority!r}; use one of {known}.", field="priority") from None
     value = int(priority)
     if value not in TicketPriority.values:
         raise InvalidInput(f"Unknown priority {priority!r}.", field="priority")
@@ -343,6 +347,7 @@ def ticket_update(
         if refused:
             raise ActionForbidden(f"You may not change {', '.join(refused)} on this ticket.", field=refused[0])
 
+    was_closed = locked.is_closed
     change = _Change(ticket=locked, actor=actor, now=timezone.now())
     if "subject" in requested:
         new_subject = clean_subject(requested["subject"])
@@ -386,6 +391,12 @@ def ticket_update(
         if new_tags != old_tags:
             locked.tags.set(_tag_objects(new_tags))
             change.record(TicketEvent.Kind.TAGS, " ".join(old_tags), " ".join(new_tags))
+    if was_closed and change.rows:
+        # Closed is final; raising here also rolls back the tag rows set above.
+        raise TransitionNotAllowed(
+            f"{locked.reference} is closed and can no longer be changed. Open a new ticket instead.",
+            field=change.rows[0].kind,
+        )
     change.save()
     return locked
 
@@ -506,15 +517,14 @@ def ticket_close_solved(*, actor: AbstractBaseUser | None = None, older_than_day
         return 0
     while True:
         with transaction.atomic():
-            batch = list(
+            ids = list(
                 Ticket.objects.select_for_update(skip_locked=True)
                 .filter(status=TicketStatus.SOLVED, solved_at__lt=cutoff)
                 .order_by("solved_at")
-                .values_list("pk", "number")[:1000]
+                .values_list("pk", flat=True)[:1000]
             )
-            if not batch:
+            if not ids:
                 return closed
-            ids = [pk for pk, _ in batch]
             Ticket.objects.filter(pk__in=ids, status=TicketStatus.SOLVED).update(
                 status=TicketStatus.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
             )
@@ -531,5 +541,10 @@ def ticket_close_solved(*, actor: AbstractBaseUser | None = None, older_than_day
                     )
                     for pk in ids
                 ]
+            )
+            events.broadcast_tickets_changed(
+                tickets=list(Ticket.objects.filter(pk__in=ids).only("id", "number", "status", "version")),
+                actor=actor,
+                changes=["status"],
             )
             closed += len(ids)

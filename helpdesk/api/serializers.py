@@ -1,0 +1,238 @@
+"""Shapes of the ticket API: what requests may carry and what responses look like.
+
+Input serializers check shape only (types, choices, unknown keys); the rules
+(who may change what, transitions, sizes) live in services and permissions.
+Output serializers read objects the selectors fetched and make no queries of
+their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from helpdesk import permissions
+from helpdesk.models import TicketChannel, TicketPriority, TicketStatus
+from helpdesk.selectors import MAX_PAGE_SIZE
+
+# Not ``TicketPriority.names``: Django's choices metaclass defines ``names`` (the
+# upper-case member names), which hides the model's lower-case classmethod.
+PRIORITY_NAMES = [member.slug for member in TicketPriority]
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know, so a typo ("asignee") is an error rather than a silent no-op."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if hasattr(self.initial_data, "keys"):
+            unknown = sorted(set(self.initial_data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return attrs
+
+
+def ticket_etag(ticket) -> str:
+    """Strong ETag: the ticket's version, quoted (``"7"``); every change of the ticket bumps it.
+
+    Strong because If-Match compares strongly; renaming a team or tag elsewhere
+    shows on the next GET without a new version, which is fine for its one use,
+    refusing stale writes.
+    """
+    return f'"{ticket.version}"'
+
+
+# --- auth ---------------------------------------------------------------------------------
+
+
+class TokenCredentialsSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=True)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+
+
+# --- errors (documentation only) ------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    field = serializers.CharField(
+        required=False, help_text="The request field the refusal is about, when there is one."
+    )
+
+
+# --- tickets: output ------------------------------------------------------------------------
+
+
+class RequesterSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Customer id (the `requester` filter of the list).")
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    username = serializers.SerializerMethodField(help_text="Their sign-in name; null for a customer without a login.")
+
+    def get_username(self, customer) -> str | None:
+        return customer.user.get_username() if customer.user_id is not None else None
+
+
+class TeamRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketSerializer(serializers.Serializer):
+    """A ticket as every endpoint returns it (also the `current` of a 409)."""
+
+    reference = serializers.CharField(read_only=True)
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=TicketStatus.values)
+    priority = serializers.SerializerMethodField()
+    channel = serializers.ChoiceField(choices=TicketChannel.values)
+    requester = RequesterSerializer()
+    organization = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField()
+    team = TeamRefSerializer(allow_null=True)
+    tags = serializers.SerializerMethodField()
+    feature = serializers.SerializerMethodField()
+    version = serializers.IntegerField(help_text="Bumped by every change; send it back (or the ETag) to update safely.")
+    created = serializers.DateTimeField(source="created_at")
+    updated = serializers.DateTimeField(source="updated_at")
+    solved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    allowed_statuses = serializers.SerializerMethodField(
+        help_text="The statuses the caller may move the ticket to now (transition table and their rights)."
+    )
+
+    def get_priority(self, ticket) -> str:
+        return TicketPriority(ticket.priority).slug
+
+    def get_organization(self, ticket) -> str | None:
+        return ticket.organization.name if ticket.organization_id is not None else None
+
+    def get_assignee(self, ticket) -> str | None:
+        return ticket.assignee.get_username() if ticket.assignee_id is not None else None
+
+    def get_tags(self, ticket) -> list[str]:
+        return sorted(tag.name for tag in ticket.tags.all())
+
+    def get_feature(self, ticket) -> str | None:
+        return ticket.feature.key if ticket.feature_id is not None else None
+
+    def get_allowed_statuses(self, ticket) -> list[str]:
+        request = self.context.get("request")
+        statuses = ticket.allowed_next_statuses()
+        if request is None:
+            return statuses
+        return [s for s in statuses if not permissions.forbidden_fields(request.user, ticket, {"status": s})]
+
+
+class TicketPageSerializer(serializers.Serializer):
+    results = TicketSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page (same filters), or null on the last page.")
+
+
+class StaleTicketSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = TicketSerializer(help_text="The ticket as it is now; nothing of the request was applied.")
+
+
+# --- tickets: input -------------------------------------------------------------------------
+
+
+class PageQuerySerializer(serializers.Serializer):
+    """Paging parameters; the list's filters are read by ``selectors.parse_filters``."""
+
+    cursor = serializers.CharField(required=False, allow_blank=True)
+    page_size = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Larger pages are cut to the maximum rather than refused, as DRF's own paginators do.
+        attrs["page_size"] = min(attrs.get("page_size") or settings.HELPDESK_PAGE_SIZE, MAX_PAGE_SIZE)
+        attrs["cursor"] = attrs.get("cursor") or None
+        return attrs
+
+
+class TicketCreateSerializer(StrictSerializer):
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField(
+        trim_whitespace=False, help_text=f"The request. At most {settings.HELPDESK_MAX_BODY_BYTES // 1024} KB (UTF-8)."
+    )
+    priority = serializers.ChoiceField(choices=PRIORITY_NAMES, required=False, default="normal")
+    requester = serializers.CharField(
+        required=False,
+        help_text=(
+            "Username or email of the customer the ticket is for. Desk users must give it; customers leave it out."
+        ),
+    )
+    channel = serializers.ChoiceField(choices=TicketChannel.values, required=False, default=TicketChannel.API)
+    team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id (desk users only).")
+    assignee = serializers.CharField(required=False, allow_null=True, help_text="Username (desk users only).")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, help_text="Tag names (desk users only)."
+    )
+    feature = serializers.CharField(required=False, allow_null=True, help_text="Feature key (desk users only).")
+
+
+class TicketUpdateSerializer(StrictSerializer):
+    """Every field optional; only the ones sent are changed."""
+
+    subject = serializers.CharField(required=False, max_length=200)
+    status = serializers.ChoiceField(choices=TicketStatus.values, required=False)
+    priority = serializers.ChoiceField(choices=PRIORITY_NAMES, required=False)
+    assignee = serializers.CharField(required=False, allow_null=True, help_text="Username, or null to unassign.")
+    team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id, or null.")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, help_text="The complete new list of tag names."
+    )
+    feature = serializers.CharField(required=False, allow_null=True, help_text="Feature key, or null.")
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you last saw (alternative to If-Match); a newer ticket answers 409.",
+    )
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    internal = serializers.BooleanField(help_text="An internal note (never shown to customers).")
+    author = serializers.SerializerMethodField(
+        help_text=(
+            "Who wrote it: their username when the writer signs in; the customer's email when the words are a "
+            "customer's who has no login (or whose words someone else logged); null for the system."
+        )
+    )
+    created = serializers.DateTimeField(source="created_at")
+
+    def get_author(self, event) -> str | None:
+        if event.customer_id is not None:
+            customer = event.customer
+            # The customer's own login wrote it: name them as everyone else is named.
+            if customer.user_id is not None and event.actor_id == customer.user_id:
+                return event.actor.get_username()
+            return customer.email
+        return event.actor.get_username() if event.actor_id is not None else None
+
+
+class MessagePageSerializer(serializers.Serializer):
+    results = MessageSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next (later) messages, or null.")
+
+
+class MessageCreateSerializer(StrictSerializer):
+    body = serializers.CharField(
+        trim_whitespace=False, help_text=f"At most {settings.HELPDESK_MAX_BODY_BYTES // 1024} KB (UTF-8)."
+    )
+    internal = serializers.BooleanField(required=False, default=False, help_text="Desk only.")
+    status = serializers.ChoiceField(
+        choices=TicketStatus.values,
+        required=False,
+        allow_null=True,
+        help_text='Desk only: the status the ticket takes with this message ("submit as pending").',
+    )

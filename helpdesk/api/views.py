@@ -1,0 +1,391 @@
+"""API views: parse the request's shape, call selectors and services, shape the answer.
+
+No rules live here. Domain errors raised below become 400/403/404/409 answers in
+``helpdesk.api.errors.exception_handler``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status as http
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from helpdesk import permissions, ratelimit, selectors, services
+from helpdesk.api import serializers as s
+from helpdesk.errors import ActionForbidden, InvalidInput
+from helpdesk.keyset import Page
+from helpdesk.models import Ticket, TicketStatus
+
+
+class ApiView(APIView):
+    # Token first: an anonymous request is then answered 401 with
+    # "WWW-Authenticate: Token" rather than a bare 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # JSON only: lists, null and booleans have one spelling there (a form's
+    # "assignee=" could mean "unassign" or "unchanged").
+    parser_classes = [JSONParser]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Answers depend on who asks (scoping, allowed_statuses): never from a shared cache.
+        patch_vary_headers(response, ("Authorization", "Cookie"))
+        patch_cache_control(response, private=True)
+        return response
+
+
+def _valid(serializer_class, data, **kwargs) -> dict[str, Any]:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _next_url(request: Request, page: Page) -> str | None:
+    if page.next_cursor is None:
+        return None
+    return replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+
+
+_IF_MATCH = re.compile(r'\s*(?:W/)?"?(\d{1,9})"?\s*')
+
+
+def _expected_version(request: Request, body_version: int | None) -> int | None:
+    """The version the client based its change on: If-Match or ``version``, or None for "any"."""
+    header = request.headers.get("If-Match")
+    header_version = None
+    if header is not None and header.strip() != "*":
+        match = _IF_MATCH.fullmatch(header)
+        if match is None:
+            raise InvalidInput('If-Match must be one ETag of this ticket, such as "7".', field="If-Match")
+        header_version = int(match.group(1))
+    if header_version is not None and body_version is not None and header_version != body_version:
+        raise InvalidInput(
+            f"If-Match names version {header_version} but the body says {body_version}; send one of them.",
+            field="version",
+        )
+    return header_version if header_version is not None else body_version
+
+
+def _ticket_response(request: Request, ticket: Ticket, *, status: int = http.HTTP_200_OK) -> Response:
+    headers = {"ETag": s.ticket_etag(ticket)}
+    if status == http.HTTP_201_CREATED:
+        headers["Location"] = request.build_absolute_uri(reverse("api:ticket-detail", args=[ticket.reference]))
+    return Response(s.TicketSerializer(ticket, context={"request": request}).data, status=status, headers=headers)
+
+
+def _resolve_references(user, data: dict[str, Any]) -> dict[str, Any]:
+    """Turn the names a client sends (username, team id, feature key) into the objects services take."""
+    resolved = dict(data)
+    if "assignee" in data:
+        name = data["assignee"]
+        resolved["assignee"] = (
+            None if name in (None, "") else selectors.assignable_user_by_username(user=user, username=name)
+        )
+    if "team" in data:
+        resolved["team"] = None if data["team"] is None else selectors.team_by_id(user=user, team_id=data["team"])
+    if "feature" in data:
+        key = data["feature"]
+        resolved["feature"] = None if key in (None, "") else selectors.feature_by_key(user=user, key=key)
+    return resolved
+
+
+# --- documentation pieces -------------------------------------------------------------------
+
+BAD_REQUEST = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description=(
+        "Invalid input. An object naming each offending field with its messages, "
+        '`{"status": ["A closed ticket cannot become open; allowed: none (the ticket is closed)."]}`, '
+        'or `{"detail": "..."}` when no single field is at fault.'
+    ),
+)
+UNAUTHENTICATED = OpenApiResponse(
+    s.ErrorSerializer, description="No or invalid credentials (`WWW-Authenticate: Token`)."
+)
+FORBIDDEN = OpenApiResponse(
+    s.ErrorSerializer, description="The caller may see the ticket but not do this; `field` names what was refused."
+)
+NOT_FOUND = OpenApiResponse(
+    s.ErrorSerializer, description="No such ticket, or not one the caller may see (the two answer alike)."
+)
+STALE = OpenApiResponse(
+    s.StaleTicketSerializer,
+    description="The ticket changed since the version sent (If-Match or `version`); nothing was changed.",
+)
+REFERENCE = OpenApiParameter(
+    "reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="Ticket reference, e.g. `HD-1042`."
+)
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description='Strong ETag: the ticket\'s `version` in double quotes, e.g. `"7"`. Send it back as If-Match.',
+)
+PAGING = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque; follow the `next` link rather than building it."),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=(
+            f"Items per page (default {settings.HELPDESK_PAGE_SIZE}; "
+            f"more than {selectors.MAX_PAGE_SIZE} is cut to {selectors.MAX_PAGE_SIZE})."
+        ),
+    ),
+]
+SEVERAL = "Repeat or comma-separate for several."
+TICKET_FILTERS = [
+    OpenApiParameter(
+        "view", OpenApiTypes.STR, enum=list(selectors.VIEWS), default="all", description="A saved view of the inbox."
+    ),
+    OpenApiParameter(
+        "status", OpenApiTypes.STR, enum=TicketStatus.values, many=True, description=SEVERAL
+    ),
+    OpenApiParameter(
+        "priority", OpenApiTypes.STR, enum=s.PRIORITY_NAMES, many=True, description=SEVERAL
+    ),
+    OpenApiParameter("assignee", OpenApiTypes.STR, description="A username, `me` or `none` (unassigned)."),
+    OpenApiParameter("team", OpenApiTypes.INT, description="Team id."),
+    OpenApiParameter("tag", OpenApiTypes.STR, description="Tag name."),
+    OpenApiParameter("feature", OpenApiTypes.STR, description="Feature key, e.g. `billing.invoices`."),
+    OpenApiParameter("requester", OpenApiTypes.INT, description="Customer id (`requester.id` of a ticket)."),
+    OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description="Search: words in the subject or messages, a reference (`HD-1042`) or a requester's email.",
+    ),
+    OpenApiParameter("sort", OpenApiTypes.STR, enum=list(selectors.SORTS), default=selectors.DEFAULT_SORT),
+]
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+class TooManyAttempts(APIException):
+    status_code = http.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+    def __init__(self, *, wait: int) -> None:
+        # DRF's handler turns ``wait`` into the Retry-After header.
+        self.wait = wait
+        minutes = max(1, -(-wait // 60))
+        super().__init__(
+            f"Too many failed sign-in attempts for this account or address. Try again in {minutes} minutes, "
+            "or ask a support manager to reset your password."
+        )
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    # No session: a script needs no cookie and no CSRF token to get a token.
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    # JSON, or a form as `curl -d` / `curl -F` sends it.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        tags=["auth"],
+        auth=[],
+        request=s.TokenCredentialsSerializer,
+        responses={
+            200: s.TokenSerializer,
+            400: BAD_REQUEST,
+            429: OpenApiResponse(
+                s.ErrorSerializer,
+                description="Too many failed attempts for this username or address; `Retry-After` says when to retry.",
+            ),
+        },
+        description=(
+            "Returns the caller's API token (the same one on every call until revoked). Failed attempts are "
+            "counted per username and per client address, like the sign-in page."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.TokenCredentialsSerializer, request.data)
+        username, ip = data["username"], ratelimit.client_ip(request)
+        if ratelimit.login_blocked(username=username, client_ip=ip):
+            raise TooManyAttempts(wait=settings.LOGIN_RATE_LIMIT_WINDOW_SECONDS)
+        user = authenticate(request._request, username=username, password=data["password"])
+        if user is None:
+            ratelimit.login_failed(username=username, client_ip=ip)
+            raise InvalidInput("Unable to sign in with that username and password.")
+        ratelimit.login_succeeded(username=username, client_ip=ip)
+        return Response({"token": services.api_token_issue(actor=user)})
+
+
+# --- tickets ------------------------------------------------------------------------------------
+
+
+class TicketListView(ApiView):
+    @extend_schema(
+        operation_id="tickets_list",
+        tags=["tickets"],
+        parameters=TICKET_FILTERS + PAGING,
+        responses={200: s.TicketPageSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+        description=(
+            "The tickets the caller may see (customers: their own), newest change first by default. "
+            "Keyset-paginated: follow `next` until it is null; there is no total count."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        paging = _valid(s.PageQuerySerializer, request.query_params)
+        filters = selectors.parse_filters(request.query_params, default_view="all")
+        page = selectors.ticket_list(
+            user=request.user, filters=filters, cursor=paging["cursor"], page_size=paging["page_size"]
+        )
+        results = s.TicketSerializer(page.items, many=True, context={"request": request}).data
+        return Response({"results": results, "next": _next_url(request, page)})
+
+    @extend_schema(
+        operation_id="tickets_create",
+        tags=["tickets"],
+        request=s.TicketCreateSerializer,
+        parameters=[ETAG_HEADER],
+        responses={201: s.TicketSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        description=(
+            "Open a ticket. Desk users name the customer in `requester` (username or email) and may route it "
+            "(`team`, `assignee`, `tags`, `feature`); a customer opens one for themselves and sends none of those."
+        ),
+        examples=[
+            OpenApiExample(
+                "Agent logging a call",
+                request_only=True,
+                value={"subject": "Invoice PDF is empty", "body": "Called at 10:05 ...", "requester": "casey@acme.test",
+                       "priority": "high", "channel": "phone", "tags": ["billing"]},
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.TicketCreateSerializer, request.data)
+        sent = [name for name, value in data.items() if value not in (None, "", [])]
+        refused = permissions.forbidden_create_fields(request.user, sent)
+        if refused:
+            raise ActionForbidden(
+                f"Only the desk may set {', '.join(refused)} when opening a ticket.", field=refused[0]
+            )
+        data = _resolve_references(request.user, data)
+        requester = data.pop("requester", None)
+        ticket = services.ticket_create(
+            actor=request.user,
+            requester=selectors.customer_lookup(user=request.user, identifier=requester) if requester else None,
+            subject=data["subject"],
+            body=data["body"],
+            priority=data["priority"],
+            channel=data["channel"],
+            team=data.get("team"),
+            assignee=data.get("assignee"),
+            tags=data.get("tags") or (),
+            feature=data.get("feature"),
+        )
+        ticket = selectors.ticket_get(user=request.user, reference=ticket.reference)
+        return _ticket_response(request, ticket, status=http.HTTP_201_CREATED)
+
+
+class TicketDetailView(ApiView):
+    @extend_schema(
+        operation_id="tickets_retrieve",
+        tags=["tickets"],
+        parameters=[REFERENCE, ETAG_HEADER],
+        responses={200: s.TicketSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return _ticket_response(request, selectors.ticket_get(user=request.user, reference=reference))
+
+    @extend_schema(
+        operation_id="tickets_partial_update",
+        tags=["tickets"],
+        request=s.TicketUpdateSerializer,
+        parameters=[
+            REFERENCE,
+            ETAG_HEADER,
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description='The ETag you last saw (`"7"`); a newer ticket answers 409. Or send `version` in the body.',
+            ),
+        ],
+        responses={
+            200: s.TicketSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: STALE,
+        },
+        description=(
+            "Change any of the fields sent, in one step. With If-Match or `version` the change applies only to "
+            "that version; without either it applies to the current state. Sending values the ticket already "
+            "has changes nothing and answers 200 with the same version. Customers may only mark their ticket solved."
+        ),
+    )
+    def patch(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get(user=request.user, reference=reference)
+        data = _valid(s.TicketUpdateSerializer, request.data)
+        expected = _expected_version(request, data.pop("version", None))
+        refused = permissions.forbidden_fields(request.user, ticket, data)
+        if refused:
+            # Asked before names are looked up, so a customer hears "not allowed", not "unknown user".
+            raise ActionForbidden(f"You may not change {', '.join(refused)} on this ticket.", field=refused[0])
+        services.ticket_update(
+            actor=request.user, ticket=ticket, expected_version=expected, **_resolve_references(request.user, data)
+        )
+        return _ticket_response(request, selectors.ticket_get(user=request.user, reference=reference))
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+class TicketMessagesView(ApiView):
+    @extend_schema(
+        operation_id="ticket_messages_list",
+        tags=["messages"],
+        parameters=[REFERENCE] + PAGING,
+        responses={200: s.MessagePageSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        description=(
+            "Public replies, and for the desk internal notes, oldest first. Keyset-paginated like the ticket list."
+        ),
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get(user=request.user, reference=reference)
+        paging = _valid(s.PageQuerySerializer, request.query_params)
+        page = selectors.ticket_messages_page(
+            user=request.user, ticket=ticket, cursor=paging["cursor"], page_size=paging["page_size"]
+        )
+        return Response({"results": s.MessageSerializer(page.items, many=True).data, "next": _next_url(request, page)})
+
+    @extend_schema(
+        operation_id="ticket_messages_create",
+        tags=["messages"],
+        request=s.MessageCreateSerializer,
+        parameters=[REFERENCE],
+        responses={201: s.MessageSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+        description=(
+            "Reply publicly or, on the desk, add an internal note (`internal: true`). The ticket's status follows "
+            "as on the web (a customer's reply reopens a pending or solved ticket; the desk's first reply opens a "
+            "new one), and desk users may set `status` with the message. The ticket's version changes."
+        ),
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get(user=request.user, reference=reference)
+        data = _valid(s.MessageCreateSerializer, request.data)
+        message = services.ticket_message_post(
+            actor=request.user, ticket=ticket, body=data["body"], internal=data["internal"], status=data.get("status")
+        )
+        return Response(s.MessageSerializer(message).data, status=http.HTTP_201_CREATED)

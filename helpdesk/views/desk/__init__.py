@@ -1,0 +1,32 @@
+"""The agent desk: inbox, ticket page, new ticket. Thin views over selectors and services."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from helpdesk import permissions
+from helpdesk.views.desk.inbox import inbox, inbox_bulk
+from helpdesk.views.desk.new import requester_lookup, ticket_new
+from helpdesk.views.desk.tickets import ticket_detail, ticket_message, ticket_update
+
+
+@login_required
+def home(request):
+    return redirect(permissions.home_url_name(request.user))
+
+
+@login_required
+def no_role(request):
+    return render(request, "helpdesk/no_role.html", status=403)
+
+
+__all__ = [
+    "home",
+    "inbox",
+    "inbox_bulk",
+    "no_role",
+    "requester_lookup",
+    "ticket_detail",
+    "ticket_message",
+    "ticket_new",
+    "ticket_update",
+]

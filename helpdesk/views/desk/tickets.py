@@ -1,0 +1,252 @@
+"""One ticket: the page, the composer and the properties form, with conflicts shown rather than lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from helpdesk import permissions, selectors, services
+from helpdesk.errors import DomainError, NotFound, StaleVersion
+from helpdesk.forms import PRIORITY_CHOICES, MessageForm, TicketFieldsForm, split_tags
+from helpdesk.models import TicketPriority, TicketStatus
+from helpdesk.views.desk._common import DeskOptions, attach_error, desk_required, load_options, not_found
+from helpdesk.views.desk.timeline import build_timeline, changes_since, describe_changes
+
+
+def _ticket_or_none(user, reference: str):
+    try:
+        return selectors.ticket_get(user=user, reference=reference)
+    except NotFound:
+        return None
+
+
+def _with_current_assignee(options: DeskOptions, ticket) -> DeskOptions:
+    """Keep a current assignee who can no longer be picked (left the desk) selectable, so saving
+    other fields does not silently unassign them."""
+    if ticket.assignee_id is None or any(u.pk == ticket.assignee_id for u in options.assignees):
+        return options
+    return DeskOptions(assignees=[*options.assignees, ticket.assignee], teams=options.teams, features=options.features)
+
+
+def _status_choices(ticket, fields_form: TicketFieldsForm) -> list[tuple[str, str]]:
+    """The current status and those that may follow; a submitted one is kept so a re-render loses nothing."""
+    values = {ticket.status, *ticket.allowed_next_statuses()}
+    submitted = fields_form["status"].value() if fields_form.is_bound else None
+    if submitted in TicketStatus.values:
+        values.add(submitted)
+    return [(value, label) for value, label in TicketStatus.choices if value in values]
+
+
+def render_ticket(
+    request,
+    ticket,
+    *,
+    options: DeskOptions | None = None,
+    events: list | None = None,
+    fields_form: TicketFieldsForm | None = None,
+    composer_form: MessageForm | None = None,
+    conflict: dict | None = None,
+    page_error: str | None = None,
+    status: int = 200,
+):
+    user = request.user
+    options = _with_current_assignee(options or load_options(user), ticket)
+    if events is None:
+        events = selectors.ticket_timeline(user=user, ticket=ticket)
+    last_event_id = events[-1].pk if events else 0
+    if fields_form is None:
+        fields_form = TicketFieldsForm(
+            initial=TicketFieldsForm.initial_for(ticket, seen=last_event_id), **options.form_kwargs()
+        )
+    # What the agent is shown as the ticket's values ("was_" fields), the base of a conflict merge.
+    # After a refused submit it stays what they were originally shown.
+    baseline = {k: str(v) for k, v in TicketFieldsForm.initial_for(ticket, seen=None).items()}
+    if fields_form.is_bound and conflict is None:
+        baseline = {k: fields_form.data.get(f"was_{k}", v) for k, v in baseline.items()}
+    user_labels = options.user_labels
+    can_reply = permissions.can_reply(user, ticket) and not ticket.is_closed
+    can_note = permissions.can_add_internal_note(user)
+    default_mode = "reply" if can_reply else "note"
+    if composer_form is None:
+        composer_form = MessageForm(initial={"kind": default_mode})
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "requester": ticket.requester,
+        "organization": ticket.requester.organization,
+        "timeline": build_timeline(events, user_labels=user_labels, requester=ticket.requester),
+        "fields_form": fields_form,
+        "composer_form": composer_form,
+        "status_choices": _status_choices(ticket, fields_form),
+        "next_statuses": [(v, label) for v, label in TicketStatus.choices if v in ticket.allowed_next_statuses()],
+        "priorities": PRIORITY_CHOICES,
+        "options": options,
+        "baseline": [(f"was_{name}", baseline[name]) for name in TicketFieldsForm.FIELDS],
+        "people": user_labels,
+        "tag_suggestions": selectors.popular_tags(user=user),
+        "recent_tickets": selectors.requester_recent_tickets(user=user, ticket=ticket),
+        "requester_ticket_count": selectors.requester_ticket_count(user=user, ticket=ticket),
+        "can_work": permissions.can_work_tickets(user),
+        "can_reply": can_reply,
+        "can_note": can_note,
+        "default_mode": default_mode,
+        "conflict": conflict,
+        "page_error": page_error,
+        "ws_path": f"/ws/tickets/{ticket.reference}/",
+    }
+    return render(request, "helpdesk/ticket_detail.html", context, status=status)
+
+
+@desk_required
+def ticket_detail(request, reference: str):
+    ticket = _ticket_or_none(request.user, reference)
+    if ticket is None:
+        return not_found(request)
+    return render_ticket(request, ticket)
+
+
+# --- the properties form ---------------------------------------------------------------
+
+
+def _display_values(ticket, labels: dict[str, str]) -> dict[str, str]:
+    return {
+        "status": ticket.get_status_display(),
+        "priority": TicketPriority(ticket.priority).label,
+        "assignee": labels.get(ticket.assignee.get_username(), ticket.assignee.get_username())
+        if ticket.assignee_id
+        else "Unassigned",
+        "team": ticket.team.name if ticket.team_id else "No team",
+        "tags": ", ".join(t.name for t in ticket.tags.all()) or "No tags",
+        "feature": ticket.feature.key if ticket.feature_id else "No feature",
+    }
+
+
+def _same(name: str, a: str | None, b: str | None) -> bool:
+    if name == "tags":
+        return sorted({t.lower() for t in split_tags(a or "")}) == sorted({t.lower() for t in split_tags(b or "")})
+    return (a or "").strip() == (b or "").strip()
+
+
+def _merge_conflict(*, posted, current, labels: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """Three-way merge of the properties form after someone else saved first.
+
+    ``was_<field>`` holds what the agent was shown. A field they did not touch takes
+    the current value (so a second submit does not undo the other person's change);
+    a field they changed keeps their choice, and when the other person changed it
+    too, the current value is shown beside it.
+    """
+    now = TicketFieldsForm.initial_for(current, seen=None)
+    shown = _display_values(current, labels)
+    merged = posted.copy()
+    differs: dict[str, str] = {}
+    for name in TicketFieldsForm.FIELDS:
+        mine = posted.get(name, "")
+        was = posted.get(f"was_{name}")
+        if was is not None and _same(name, mine, was):
+            merged[name] = str(now[name])
+        elif not _same(name, mine, str(now[name])) and (was is None or not _same(name, was, str(now[name]))):
+            differs[name] = shown[name]
+    return merged, differs
+
+
+@desk_required
+@require_POST
+def ticket_update(request, reference: str):
+    user = request.user
+    ticket = _ticket_or_none(user, reference)
+    if ticket is None:
+        return not_found(request)
+    options = _with_current_assignee(load_options(user), ticket)
+    form = TicketFieldsForm(request.POST, **options.form_kwargs())
+    if not form.is_valid():
+        return render_ticket(request, ticket, options=options, fields_form=form, status=400)
+    data = form.cleaned_data
+    new_assignee = data["assignee"]
+    unchanged_assignee = (new_assignee.pk if new_assignee else None) == ticket.assignee_id
+    try:
+        updated = services.ticket_update(
+            actor=user,
+            ticket=ticket,
+            expected_version=data["version"],
+            status=data["status"],
+            priority=data["priority"],
+            # Unchanged is left out: the service re-checks an assignee it is given,
+            # and one who has since left the desk must not block other edits.
+            assignee=services.UNSET if unchanged_assignee else new_assignee,
+            team=data["team"],
+            tags=data["tags"],
+            feature=data["feature"],
+        )
+    except StaleVersion:
+        current = selectors.ticket_get(user=user, reference=reference)
+        options = _with_current_assignee(options, current)
+        events = selectors.ticket_timeline(user=user, ticket=current)
+        actors, kinds = describe_changes(changes_since(events, data.get("seen")), me=user)
+        merged, differs = _merge_conflict(posted=request.POST, current=current, labels=options.user_labels)
+        # Only the version moves on, so submitting again is a deliberate choice over the new state.
+        merged["version"] = str(current.version)
+        merged["seen"] = str(events[-1].pk if events else 0)
+        form = TicketFieldsForm(merged, **options.form_kwargs())
+        form.is_valid()
+        conflict = {"actors": actors, "kinds": kinds, "differs": differs}
+        return render_ticket(
+            request, current, options=options, events=events, fields_form=form, conflict=conflict, status=409
+        )
+    except NotFound:
+        return not_found(request)
+    except DomainError as exc:
+        attach_error(form, exc)
+        return render_ticket(
+            request,
+            ticket,
+            options=options,
+            fields_form=form,
+            page_error=exc.message if exc.http_status == 403 else None,
+            status=exc.http_status,
+        )
+    if updated.version == data["version"]:
+        messages.info(request, "Nothing to save: the values were unchanged.")
+    else:
+        messages.success(request, f"{updated.reference} updated.")
+    return redirect("helpdesk:ticket_detail", reference=updated.reference)
+
+
+# --- the composer ----------------------------------------------------------------------------
+
+
+@desk_required
+@require_POST
+def ticket_message(request, reference: str):
+    user = request.user
+    ticket = _ticket_or_none(user, reference)
+    if ticket is None:
+        return not_found(request)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return render_ticket(request, ticket, composer_form=form, status=400)
+    data = form.cleaned_data
+    internal = data["kind"] == "note"
+    try:
+        message = services.ticket_message_post(
+            actor=user, ticket=ticket, body=data["body"], internal=internal, status=data["status"] or None
+        )
+    except NotFound:
+        return not_found(request)
+    except DomainError as exc:
+        attach_error(form, exc, aliases={"internal": "kind"})
+        return render_ticket(
+            request,
+            ticket,
+            composer_form=form,
+            page_error=exc.message if exc.http_status == 403 else None,
+            status=exc.http_status,
+        )
+    after = message.ticket
+    text = "Internal note added." if internal else "Reply sent."
+    if after.status != ticket.status:
+        text += f" {after.reference} is now {after.get_status_display().lower()}."
+    messages.success(request, text)
+    return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": after.reference}) + f"#e{message.pk}")

@@ -1,0 +1,184 @@
+"""The ticket timeline as the desk shows it: messages as cards, changes as compact audit lines.
+
+One service call writes several change rows with the same actor and time (an
+agent saving status and priority together); they read best as one line, so
+consecutive changes by one actor at one moment are grouped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from helpdesk.models import TicketChannel, TicketEvent, TicketPriority, TicketStatus
+
+Kind = TicketEvent.Kind
+
+# A phrase is a list of (text, is_value) pieces; templates bold the values and escape everything.
+Phrase = list[tuple[str, bool]]
+
+
+@dataclass
+class TimelineItem:
+    kind: str  # "message" or "audit"
+    events: list[TicketEvent]
+    actor_label: str
+    created_at: datetime
+    phrases: list[Phrase] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+
+    @property
+    def event(self) -> TicketEvent:
+        return self.events[0]
+
+    @property
+    def anchor(self) -> str:
+        return f"e{self.events[-1].pk}"
+
+    @property
+    def is_note(self) -> bool:
+        return self.event.kind == Kind.NOTE
+
+    @property
+    def is_customer(self) -> bool:
+        return self.event.customer_id is not None
+
+
+def _status_label(value: str) -> str:
+    return TicketStatus(value).label if value in TicketStatus.values else value
+
+
+def _priority_label(value: str) -> str:
+    try:
+        return TicketPriority.from_name(value).label
+    except KeyError:
+        return value
+
+
+def _channel_label(value: str) -> str:
+    return TicketChannel(value).label if value in TicketChannel.values else value
+
+
+def _from_to(name: str, old: str, new: str, *, set_verb: str, clear_verb: str) -> Phrase:
+    if not old:
+        return [(f"{set_verb} ", False), (new, True)]
+    if not new:
+        return [(f"{clear_verb} ", False), (old, True)]
+    return [(f"changed {name} from ", False), (old, True), (" to ", False), (new, True)]
+
+
+def phrase_for(event: TicketEvent, *, user_labels: dict[str, str]) -> Phrase:
+    old, new = event.old_value, event.new_value
+    if event.kind == Kind.CREATED:
+        return (
+            [("created the ticket via ", False), (_channel_label(new), True)]
+            if new
+            else [("created the ticket", False)]
+        )
+    if event.kind == Kind.STATUS:
+        return [
+            ("changed status from ", False),
+            (_status_label(old), True),
+            (" to ", False),
+            (_status_label(new), True),
+        ]
+    if event.kind == Kind.PRIORITY:
+        return [
+            ("changed priority from ", False),
+            (_priority_label(old), True),
+            (" to ", False),
+            (_priority_label(new), True),
+        ]
+    if event.kind == Kind.ASSIGNEE:
+        return _from_to(
+            "assignee",
+            user_labels.get(old, old),
+            user_labels.get(new, new),
+            set_verb="assigned to",
+            clear_verb="unassigned",
+        )
+    if event.kind == Kind.TEAM:
+        return _from_to("team", old, new, set_verb="set team", clear_verb="removed team")
+    if event.kind == Kind.FEATURE:
+        return _from_to("feature", old, new, set_verb="linked feature", clear_verb="unlinked feature")
+    if event.kind == Kind.SUBJECT:
+        return [("changed subject from ", False), (old, True), (" to ", False), (new, True)]
+    if event.kind == Kind.TAGS:
+        before, after = set(old.split()), set(new.split())
+        phrase: Phrase = []
+        added, removed = sorted(after - before), sorted(before - after)
+        if added:
+            phrase += [("added tag" + ("s " if len(added) > 1 else " "), False), (", ".join(added), True)]
+        if removed:
+            if phrase:
+                phrase.append((" and ", False))
+            phrase += [("removed tag" + ("s " if len(removed) > 1 else " "), False), (", ".join(removed), True)]
+        return phrase or [("changed tags", False)]
+    return [(event.get_kind_display().lower(), False)]
+
+
+def _actor_label(event: TicketEvent, requester: Any) -> str:
+    # A customer's own changes (their reply reopening the ticket) carry their login, not
+    # their customer record: name them as the desk knows them.
+    if requester is not None and requester.user_id is not None and event.actor_id == requester.user_id:
+        return requester.name
+    return event.author_label
+
+
+def build_timeline(
+    events: list[TicketEvent], *, user_labels: dict[str, str], requester: Any = None
+) -> list[TimelineItem]:
+    items: list[TimelineItem] = []
+    for event in events:
+        if event.is_message:
+            items.append(
+                TimelineItem(
+                    kind="message", events=[event], actor_label=event.author_label, created_at=event.created_at
+                )
+            )
+            continue
+        last = items[-1] if items else None
+        if (
+            last is not None
+            and last.kind == "audit"
+            and last.event.actor_id == event.actor_id
+            and last.created_at == event.created_at
+        ):
+            item = last
+            item.events.append(event)
+        else:
+            item = TimelineItem(
+                kind="audit", events=[event], actor_label=_actor_label(event, requester), created_at=event.created_at
+            )
+            items.append(item)
+        item.phrases.append(phrase_for(event, user_labels=user_labels))
+        if event.body:
+            # System changes explain themselves ("Closed automatically 4 days after…").
+            item.remarks.append(event.body)
+    return items
+
+
+def changes_since(events: list[TicketEvent], seen: int | None) -> list[TicketEvent]:
+    """The timeline entries after the one the agent last had on screen."""
+    if not seen:
+        return []
+    for index, event in enumerate(events):
+        if event.pk == seen:
+            return events[index + 1 :]
+    # Their last entry is gone (cannot happen today): say only that something changed.
+    return []
+
+
+def describe_changes(events: list[TicketEvent], *, me: Any) -> tuple[list[str], list[str]]:
+    """Who changed the ticket and what kinds of change, for the conflict banner."""
+    actors: list[str] = []
+    kinds: list[str] = []
+    for event in events:
+        label = "you (in another tab)" if event.actor_id is not None and event.actor_id == me.pk else event.author_label
+        if label not in actors:
+            actors.append(label)
+        kind = "message" if event.kind == Kind.REPLY else "internal note" if event.kind == Kind.NOTE else event.kind
+        if kind not in kinds:
+            kinds.append(kind)
+    return actors, kinds

@@ -1,0 +1,350 @@
+/* Desk behaviour: keyboard shortcuts, bulk selection, composer modes and drafts, collision notices.
+ *
+ * Everything here is an accelerator: without this file every form still posts and every link works.
+ * User data only ever reaches the page through textContent, never innerHTML.
+ */
+(function () {
+  "use strict";
+
+  function isTyping(target) {
+    if (!target) return false;
+    var tag = target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+  }
+
+  function plainKey(event) {
+    return !event.ctrlKey && !event.metaKey && !event.altKey;
+  }
+
+  function submitForm(form, button) {
+    if (typeof form.requestSubmit === "function") {
+      form.requestSubmit(button || undefined);
+    } else if (button) {
+      button.click();
+    } else {
+      form.submit();
+    }
+  }
+
+  // --- shortcut help ------------------------------------------------------------------
+  var help = document.getElementById("shortcuts");
+  function showHelp() {
+    if (help && typeof help.showModal === "function" && !help.open) help.showModal();
+  }
+  document.querySelectorAll("[data-shortcuts]").forEach(function (button) {
+    button.addEventListener("click", showHelp);
+  });
+
+  // --- filters: apply on change, and keep empty fields out of the URL ------------------
+  document.querySelectorAll("[data-autosubmit]").forEach(function (field) {
+    field.addEventListener("change", function () {
+      if (field.form) submitForm(field.form);
+    });
+  });
+  var filterForm = document.getElementById("filter-form");
+  if (filterForm) {
+    filterForm.addEventListener("submit", function () {
+      var emptied = [];
+      Array.prototype.forEach.call(filterForm.elements, function (field) {
+        if (field.name && !field.disabled && field.value === "" && field.type !== "submit") {
+          field.disabled = true;
+          emptied.push(field);
+        }
+      });
+      // Re-enable after the browser has collected the values (and for back/forward cache).
+      setTimeout(function () {
+        emptied.forEach(function (field) { field.disabled = false; });
+      }, 0);
+    });
+  }
+
+  // --- Ctrl/Cmd+Enter submits the form being typed in ----------------------------------
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var target = event.target;
+    if (!isTyping(target) || !target.form) return;
+    event.preventDefault();
+    var form = target.form;
+    var button = null;
+    if (form.id === "composer") {
+      var mode = form.dataset.mode || form.dataset.defaultMode || "reply";
+      button = form.querySelector('button[name="kind"][value="' + mode + '"]') ||
+               form.querySelector('button[name="kind"]');
+    }
+    submitForm(form, button);
+  });
+
+  // --- inbox -----------------------------------------------------------------------------
+  var table = document.getElementById("ticket-table");
+  if (table) {
+    var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr.ticket-row"));
+    var current = -1;
+    var search = document.getElementById("search");
+    var selectAll = document.getElementById("select-all");
+    var countLabel = document.getElementById("bulk-count");
+    var boxes = rows.map(function (row) { return row.querySelector('input[name="tickets"]'); });
+    var needSelection = document.querySelectorAll("[data-needs-selection]");
+
+    var updateBulk = function () {
+      var selected = 0;
+      rows.forEach(function (row, index) {
+        var box = boxes[index];
+        var on = !!(box && box.checked);
+        row.classList.toggle("is-selected", on);
+        if (on) selected += 1;
+      });
+      if (countLabel) {
+        countLabel.textContent = selected ? selected + " selected" : "Select tickets to change them together";
+      }
+      needSelection.forEach(function (button) { button.disabled = selected === 0; });
+      if (selectAll) {
+        var available = boxes.filter(Boolean).length;
+        selectAll.checked = selected > 0 && selected === available;
+        selectAll.indeterminate = selected > 0 && selected < available;
+      }
+    };
+
+    var focusRow = function (index) {
+      if (!rows.length) return;
+      index = Math.max(0, Math.min(rows.length - 1, index));
+      if (current >= 0 && rows[current]) rows[current].classList.remove("is-focused");
+      current = index;
+      var row = rows[current];
+      row.classList.add("is-focused");
+      var link = row.querySelector("a.ticket-link");
+      if (link) link.focus({ preventScroll: true });
+      row.scrollIntoView({ block: "nearest" });
+    };
+
+    var openRow = function (index, newTab) {
+      var link = rows[index] && rows[index].querySelector("a.ticket-link");
+      if (!link) return;
+      if (newTab) window.open(link.href, "_blank", "noopener");
+      else window.location.href = link.href;
+    };
+
+    boxes.forEach(function (box) { if (box) box.addEventListener("change", updateBulk); });
+    if (selectAll) {
+      selectAll.addEventListener("change", function () {
+        boxes.forEach(function (box) { if (box) box.checked = selectAll.checked; });
+        updateBulk();
+      });
+    }
+    rows.forEach(function (row, index) {
+      row.addEventListener("click", function (event) {
+        // Clicking the row's blank space opens it, as in every help desk; links and boxes keep their own meaning.
+        if (event.target.closest("a, input, button, label, select")) return;
+        if (window.getSelection && String(window.getSelection()).length) return;
+        openRow(index, event.ctrlKey || event.metaKey);
+      });
+      var link = row.querySelector("a.ticket-link");
+      if (link) {
+        link.addEventListener("focus", function () {
+          if (current !== index) {
+            if (current >= 0 && rows[current]) rows[current].classList.remove("is-focused");
+            current = index;
+            row.classList.add("is-focused");
+          }
+        });
+      }
+    });
+    updateBulk();
+
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && isTyping(event.target)) {
+        event.target.blur();
+        return;
+      }
+      if (isTyping(event.target) || !plainKey(event) || (help && help.open)) return;
+      switch (event.key) {
+        case "j":
+          focusRow(current + 1);
+          break;
+        case "k":
+          focusRow(current < 0 ? 0 : current - 1);
+          break;
+        case "x":
+          if (current < 0) focusRow(0);
+          if (boxes[current]) {
+            boxes[current].checked = !boxes[current].checked;
+            updateBulk();
+          }
+          break;
+        case "o":
+          if (current >= 0) openRow(current, false);
+          break;
+        case "Enter":
+          // A focused link opens by itself; Enter elsewhere opens the focused row.
+          if (document.activeElement && document.activeElement.tagName === "A") return;
+          if (current >= 0) openRow(current, false);
+          break;
+        case "/":
+          if (search) {
+            search.focus();
+            search.select();
+          }
+          break;
+        case "?":
+          showHelp();
+          break;
+        default:
+          return;
+      }
+      event.preventDefault();
+    });
+  }
+
+  // --- ticket page ---------------------------------------------------------------------
+  var composer = document.getElementById("composer");
+  var page = document.getElementById("ticket-page");
+
+  // Reply or note: tints the composer, picks the button Ctrl+Enter presses, and words the
+  // "keep status" choice for what the service will do (a first reply opens a new ticket, a note does not).
+  var setMode = function (mode) {
+    if (!composer || !composer.querySelector('button[name="kind"][value="' + mode + '"]')) return false;
+    composer.dataset.mode = mode;
+    composer.classList.toggle("mode-reply", mode === "reply");
+    composer.classList.toggle("mode-note", mode === "note");
+    var keep = composer.querySelector("select[name=status] option[value='']");
+    if (keep && keep.dataset.replyLabel) {
+      keep.textContent = mode === "note" ? keep.dataset.noteLabel : keep.dataset.replyLabel;
+    }
+    return true;
+  };
+
+  if (composer) {
+    var body = composer.querySelector("textarea[name=body]");
+    var draftState = composer.querySelector(".draft-state");
+    setMode(composer.classList.contains("mode-note") ? "note" : composer.dataset.defaultMode || "reply");
+
+    // Drafts survive a reload, a field update or a crash; they are dropped once sent.
+    var storage = null;
+    try { storage = window.localStorage; } catch (error) { storage = null; }
+    var key = composer.dataset.draftKey;
+    if (storage && key && body) {
+      var saved = null;
+      try { saved = storage.getItem(key); } catch (error) { saved = null; }
+      if (saved && !body.value.trim()) {
+        body.value = saved;
+        if (draftState) draftState.textContent = "Draft restored";
+      }
+      var timer = null;
+      body.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          try {
+            if (body.value.trim()) storage.setItem(key, body.value);
+            else storage.removeItem(key);
+            if (draftState) draftState.textContent = body.value.trim() ? "Draft saved" : "";
+          } catch (error) { /* storage full or disabled: drafts are a convenience */ }
+        }, 400);
+      });
+      composer.addEventListener("submit", function () {
+        clearTimeout(timer);
+        try { storage.removeItem(key); } catch (error) { /* ignore */ }
+      });
+    }
+    composer.querySelectorAll('button[name="kind"]').forEach(function (button) {
+      button.addEventListener("focus", function () { setMode(button.value); });
+    });
+    if (body && body.getAttribute("aria-invalid") === "true") body.focus();
+  }
+
+  if (page) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && isTyping(event.target)) {
+        event.target.blur();
+        return;
+      }
+      if (isTyping(event.target) || !plainKey(event) || (help && help.open)) return;
+      var body = composer && composer.querySelector("textarea[name=body]");
+      if ((event.key === "r" || event.key === "n") && body) {
+        if (!setMode(event.key === "r" ? "reply" : "note")) return;
+        body.focus();
+        body.scrollIntoView({ block: "center" });
+      } else if (event.key === "u") {
+        var back = document.querySelector(".back-link");
+        if (back) window.location.href = back.href;
+      } else if (event.key === "?") {
+        showHelp();
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+    watchTicket(page);
+  }
+
+  // --- collision notice: someone else changed this ticket ------------------------------------
+  function watchTicket(root) {
+    var banner = document.getElementById("collision");
+    if (!banner || !("WebSocket" in window) || !root.dataset.wsPath) return;
+    var rendered = parseInt(root.dataset.version, 10) || 0;
+    var names = {};
+    try {
+      var source = document.getElementById("desk-people");
+      if (source) names = JSON.parse(source.textContent) || {};
+    } catch (error) { names = {}; }
+    var me = root.dataset.me || "";
+    var people = [];
+    var changes = [];
+    var attempts = 0;
+    var socket = null;
+    var leaving = false;
+
+    var show = function () {
+      var who = people.length ? people.join(", ") : "Someone";
+      var what = changes.length ? " (" + changes.join(", ") + ")" : "";
+      banner.querySelector(".collision-text").textContent = who + " changed this ticket" + what + " —";
+      banner.hidden = false;
+    };
+
+    var onFrame = function (frame) {
+      if (!frame || typeof frame.version !== "number" || frame.version <= rendered) return;
+      if (frame.type === "hello") {
+        // Changed between this page's render and the socket opening (or while it was down).
+        if (!people.length) people.push("Someone");
+        show();
+      } else if (frame.type === "ticket.changed") {
+        if (frame.by && frame.by === me) return;
+        var who = frame.by ? (names[frame.by] || frame.by) : "The system";
+        if (people.indexOf(who) < 0) people.push(who);
+        people = people.filter(function (name) { return name !== "Someone"; });
+        (Array.isArray(frame.changes) ? frame.changes : []).forEach(function (kind) {
+          if (typeof kind === "string" && changes.indexOf(kind) < 0) changes.push(kind);
+        });
+        show();
+      }
+    };
+
+    var connect = function () {
+      try {
+        var url = new URL(root.dataset.wsPath, window.location.href);
+        url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+        socket = new WebSocket(url.toString());
+      } catch (error) {
+        return; // No websockets here (proxy, policy): the version check still guards every save.
+      }
+      socket.addEventListener("open", function () { attempts = 0; });
+      socket.addEventListener("message", function (event) {
+        var frame = null;
+        try { frame = JSON.parse(event.data); } catch (error) { return; }
+        onFrame(frame);
+      });
+      socket.addEventListener("close", function (event) {
+        // 4403/4404: not allowed or gone; retrying would not help.
+        if (leaving || event.code === 4403 || event.code === 4404 || attempts >= 6) return;
+        attempts += 1;
+        setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempts)));
+      });
+    };
+
+    var dismiss = banner.querySelector(".collision-dismiss");
+    if (dismiss) dismiss.addEventListener("click", function () { banner.hidden = true; });
+    window.addEventListener("pagehide", function () {
+      leaving = true;
+      if (socket) { try { socket.close(); } catch (error) { /* ignore */ } }
+    });
+    connect();
+  }
+})();

@@ -1,0 +1,300 @@
+"""Inbox benchmark: does the desk stay fast from 10,000 to 1,000,000 tickets?
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench make bench
+    DATABASE_URL=... python -m tests.benchmarks.run_inbox --small     # 2,000 vs 20,000, a quick smoke run
+
+It takes over the database DATABASE_URL names: migrates it, deletes all its
+data, seeds the demo people, bulk-loads the small size, measures, grows to the
+large size and measures again. Results go to bench-results/ (git-ignored).
+See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LONG_TICKET_EVENTS = 1_000
+COMMON_TERM = "signature"  # webhook signature questions: a few percent of tickets
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run_inbox", description=__doc__.split("\n")[0])
+    parser.add_argument("--small", action="store_true", help="quick run: 2,000 vs 20,000 tickets")
+    parser.add_argument("--sizes", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="ticket counts to compare")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per scenario (default 200)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests first (default 20)")
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds at most per scenario (default 120)")
+    parser.add_argument(
+        "--mode",
+        choices=("auto", "pages", "selectors"),
+        default="auto",
+        help="time full pages, the selectors, or pages where they work (default)",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="where to write the results")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
+    parser.add_argument("--yes", action="store_true", help="do not ask before wiping the database")
+    return parser.parse_args(argv)
+
+
+def configure_django() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        raise SystemExit(
+            "The inbox benchmark needs PostgreSQL: set DATABASE_URL, e.g.\n"
+            "  createdb -h 127.0.0.1 -U postgres helpdesk_bench\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench make bench\n"
+            "The database is wiped and refilled, so give it one of its own."
+        )
+    # Measure what production runs: DEBUG off (no query log, no template debug
+    # data). Settings taken from the environment when set.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-any-real-deployment-0123456789")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    import django
+
+    django.setup()
+    from django.test.utils import override_settings
+
+    # The manifest needs collectstatic; a manifest lookup costs nothing worth measuring.
+    override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ).enable()
+
+
+def machine_facts() -> dict:
+    from django.conf import settings
+    from django.db import connection
+
+    facts = {"cores": os.cpu_count(), "python": platform.python_version(), "debug": settings.DEBUG}
+    try:
+        with open("/proc/cpuinfo") as handle:
+            facts["cpu"] = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+        with open("/proc/meminfo") as handle:
+            facts["memory"] = f"{int(handle.readline().split()[1]) / 1024 / 1024:.0f} GB"
+        facts["load average at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (OSError, StopIteration):
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        facts["postgresql"] = cursor.fetchone()[0].split(" on ")[0]
+        for name in ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit"):
+            cursor.execute(f"SHOW {name}")
+            facts[name] = cursor.fetchone()[0]
+    return facts
+
+
+def vacuum_analyze() -> float:
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        # Fresh rows: set hint bits and the visibility map now, so neither
+        # autovacuum nor first readers do it during the measurements.
+        cursor.execute("VACUUM (ANALYZE) helpdesk_ticket, helpdesk_ticketevent, helpdesk_ticket_tags")
+    return time.perf_counter() - started
+
+
+def counts() -> tuple[int, int]:
+    from helpdesk.models import Ticket, TicketEvent
+
+    return Ticket.objects.count(), TicketEvent.objects.count()
+
+
+def search_matches(term: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM ("
+            " SELECT id FROM helpdesk_ticket"
+            "  WHERE to_tsvector('english'::regconfig, subject) @@ websearch_to_tsquery('english', %s)"
+            " UNION SELECT ticket_id FROM helpdesk_ticketevent WHERE kind IN ('reply', 'note')"
+            "  AND to_tsvector('english'::regconfig, body) @@ websearch_to_tsquery('english', %s)) s",
+            [term, term],
+        )
+        return cursor.fetchone()[0]
+
+
+def load(count: int, *, seed: int) -> dict:
+    from helpdesk import services
+    from helpdesk.demo.factory import TicketFactory
+
+    marks = {"next": 0}
+    step = max(count // 10, 1)
+
+    def progress(done: int, total: int, elapsed: float) -> None:
+        if done >= marks["next"] or done == total:
+            marks["next"] = done + step
+            print(f"    {done:,}/{total:,} tickets ({done / elapsed:,.0f}/s)", flush=True)
+
+    result = services.ticket_bulk_load(
+        actor=None, count=count, source=TicketFactory.from_database(seed=seed), analyze=False, progress=progress
+    )
+    phases = dict(result.phases)
+    phases["vacuum_analyze"] = vacuum_analyze()
+    print(
+        f"    loaded {result.tickets:,} tickets, {result.events:,} events in {result.seconds:,.1f} s "
+        f"({result.rate:,.0f} tickets/s, {result.method}); "
+        + ", ".join(f"{k} {v:,.1f} s" for k, v in phases.items()),
+        flush=True,
+    )
+    return {
+        "tickets": result.tickets,
+        "events": result.events,
+        "seconds": result.seconds,
+        "rate": result.rate,
+        "method": result.method,
+        "phases": phases,
+    }
+
+
+def build_scenarios(*, agent, long_reference: str, rare_token: str):
+    from helpdesk.models import Team
+    from tests.benchmarks.scenarios import Scenario, deep_cursor
+
+    team_id = Team.objects.get(name="Technical support").pk
+    cursor, first_there = deep_cursor(agent, {"view": "all"})
+    return [
+        Scenario("inbox_all", "Inbox, all tickets, first page", "inbox", {"view": "all"}),
+        Scenario("inbox_mine", "Inbox, my unsolved tickets", "inbox", {"view": "mine"}),
+        Scenario(
+            "inbox_deep", "Inbox, all, 41st page by cursor", "inbox", {"view": "all", "cursor": cursor}, expect=first_there
+        ),
+        Scenario(
+            "inbox_filtered",
+            "Inbox, open + urgent + team",
+            "inbox",
+            {"view": "all", "status": "open", "priority": "urgent", "team": str(team_id)},
+        ),
+        Scenario("search_common", f"Search “{COMMON_TERM}”", "inbox", {"view": "all", "q": COMMON_TERM}),
+        Scenario("search_rare", f"Search rare token “{rare_token}”", "inbox", {"view": "all", "q": rare_token}),
+        Scenario("ticket_page", f"Ticket page, {LONG_TICKET_EVENTS:,} events", "ticket", reference=long_reference),
+    ]
+
+
+def measure(runner, scenarios, *, label: str):
+    from tests.benchmarks.report import SizeResult
+
+    tickets, events = counts()
+    result = SizeResult(tickets=tickets, events=events)
+    print(f"\n== measuring at {tickets:,} tickets ({label})", flush=True)
+    for scenario in scenarios:
+        timing = runner.measure(scenario)
+        result.timings[scenario.key] = timing
+        print(
+            f"  {timing.label:<42} {timing.mode:<9} p50 {timing.p50:8.1f}  p95 {timing.p95:8.1f}  "
+            f"p99 {timing.p99:8.1f}  mean {timing.mean:8.1f} ms  ({timing.samples} req, {timing.queries} queries, "
+            f"load {timing.load1:.1f})"
+            + (f"  [{timing.note}]" if timing.note else ""),
+            flush=True,
+        )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    small, large = args.sizes or ((2_000, 20_000) if args.small else (10_000, 1_000_000))
+    if not 0 < small < large:
+        raise SystemExit("--sizes: the first size must be smaller than the second.")
+    configure_django()
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from helpdesk.demo import seed
+    from helpdesk.demo.factory import LongConversation, TicketFactory
+    from helpdesk.models import Ticket
+    from helpdesk import services
+    from tests.benchmarks import report
+    from tests.benchmarks.scenarios import Runner
+
+    database = connection.settings_dict["NAME"]
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"This deletes everything in the database {database!r}. Continue? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            return 1
+    started = datetime.now().isoformat(timespec="seconds")
+    print(f"Inbox benchmark on {database!r}: {small:,} vs {large:,} tickets", flush=True)
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("flush", verbosity=0, interactive=False)
+    out = _Out()
+    seeded = seed.seed_directory(stdout=out)
+    seed.run_app_hooks(stdout=out)
+    seed.prepare_bulk_pool(total=large, stdout=out)
+    agent = seeded.users["agent"]
+
+    print(f"\n== loading {small:,} tickets", flush=True)
+    long_result = services.ticket_bulk_load(
+        actor=None,
+        count=1,
+        source=LongConversation(TicketFactory.from_database(seed=7), events=LONG_TICKET_EVENTS),
+        analyze=False,
+    )
+    long_reference = Ticket(number=long_result.first_number).reference
+    small_load = load(small - 1, seed=1)
+    rare_ticket = Ticket.objects.filter(subject__contains=" #").order_by("number").first()
+    rare_token = rare_ticket.subject.rsplit("#", 1)[1].split()[0] if rare_ticket else "0x80070005"
+
+    runner = Runner(user=agent, mode=args.mode, requests=args.requests, warmup=args.warmup, budget=args.budget)
+    scenarios = build_scenarios(agent=agent, long_reference=long_reference, rare_token=rare_token)
+    small_result = measure(runner, scenarios, label="small")
+    small_result.load = small_load
+    small_result.facts = {
+        f"“{COMMON_TERM}” matches": f"{search_matches(COMMON_TERM):,} tickets",
+        f"“{rare_token}” matches": f"{search_matches(rare_token):,} tickets",
+    }
+
+    print(f"\n== growing to {large:,} tickets", flush=True)
+    large_load = load(large - small, seed=2)
+    # The deep page and the rare token are looked up again at the new size.
+    scenarios = build_scenarios(agent=agent, long_reference=long_reference, rare_token=rare_token)
+    large_result = measure(runner, scenarios, label="large")
+    large_result.load = large_load
+    large_result.facts = {
+        f"“{COMMON_TERM}” matches": f"{search_matches(COMMON_TERM):,} tickets",
+        f"“{rare_token}” matches": f"{search_matches(rare_token):,} tickets",
+    }
+
+    run_settings = {
+        "started": started,
+        "sizes": [small, large],
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "mode": args.mode,
+        "page_size": settings.HELPDESK_PAGE_SIZE,
+        "database": database,
+        "agent": get_user_model().objects.get(pk=agent.pk).get_username(),
+    }
+    machine = machine_facts()
+    print()
+    print("\n".join(report.table(small_result, large_result)))
+    paths = report.write(directory=args.out, small=small_result, large=large_result, machine=machine, settings=run_settings)
+    print("\nWritten: " + ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths))
+    failed = [v["scenario"] for v in report.verdicts(small_result, large_result) if not v["ok"]]
+    print("Goals met." if not failed else f"Goals NOT met: {', '.join(failed)}")
+    return 1 if failed and args.strict else 0
+
+
+class _Out:
+    """Progress lines from the seeding helpers, printed as they come."""
+
+    def write(self, text: str) -> None:
+        print(text, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""``ticket.changed`` events: payload, groups, and nothing on the channel layer before commit.
+
+These run against whichever channel layer the settings configure (in-memory, or
+Redis when REDIS_URL is set), so the payload is also proven to survive the trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from channels.layers import get_channel_layer
+
+from helpdesk import events, services
+
+PAYLOAD_KEYS = {"type", "ticket", "version", "status", "by", "changes"}
+
+
+@pytest.fixture
+def listen():
+    """Subscribe a fresh channel to groups; returns a function reading its next message (or None).
+
+    The listener lives on one event loop in its own thread for the whole test: the
+    Redis layer binds a channel's receive buffer to the loop that first read it.
+    """
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    subscriptions = []
+
+    def on_loop(coro, timeout=10):
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    def subscribe(*groups):
+        channel = on_loop(layer.new_channel())
+        for group in groups:
+            on_loop(layer.group_add(group, channel))
+            subscriptions.append((group, channel))
+
+        async def _next(timeout):
+            try:
+                return await asyncio.wait_for(layer.receive(channel), timeout)
+            except asyncio.TimeoutError:
+                return None
+
+        def next_message(timeout: float = 2.0):
+            return on_loop(_next(timeout), timeout + 5)
+
+        return next_message
+
+    yield subscribe
+    for group, channel in subscriptions:
+        on_loop(layer.group_discard(group, channel))
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+def test_group_names():
+    assert events.ticket_group(42) == "helpdesk.ticket.42"
+    assert events.inbox_group() == "helpdesk.inbox"
+    # Channels accepts only ASCII letters, digits, hyphens, underscores and periods, under 100 chars.
+    from channels.layers import BaseChannelLayer
+
+    assert BaseChannelLayer().require_valid_group_name(events.ticket_group(2**63 - 1))
+
+
+def test_payload_shape(agent, ticket):
+    payload = events.ticket_changed_payload(ticket=ticket, actor=agent, changes=["status", "priority", "status"])
+    assert payload == {
+        "type": "ticket.changed",
+        "ticket": ticket.reference,
+        "version": ticket.version,
+        "status": ticket.status,
+        "by": "agent",
+        "changes": ["priority", "status"],
+    }
+    assert events.ticket_changed_payload(ticket=ticket, actor=None, changes=["status"])["by"] is None
+
+
+def test_create_event(agent, customer, listen, django_capture_on_commit_callbacks):
+    next_inbox = listen(events.inbox_group())
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = services.ticket_create(actor=agent, requester=customer, subject="S", body="B")
+        assert next_inbox(0.2) is None, "nothing is broadcast before commit"
+    message = next_inbox()
+    assert set(message) == PAYLOAD_KEYS
+    assert message == {
+        "type": "ticket.changed",
+        "ticket": ticket.reference,
+        "version": 1,
+        "status": "new",
+        "by": "agent",
+        "changes": ["created"],
+    }
+
+
+def test_update_event_reaches_ticket_and_inbox_groups(agent, ticket, listen, django_capture_on_commit_callbacks):
+    next_ticket = listen(events.ticket_group(ticket.pk))
+    next_inbox = listen(events.inbox_group())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=agent, ticket=ticket, status="pending", priority="high", tags=["a"])
+        assert next_ticket(0.2) is None
+    expected = {
+        "type": "ticket.changed",
+        "ticket": ticket.reference,
+        "version": 2,
+        "status": "pending",
+        "by": "agent",
+        "changes": ["priority", "status", "tags"],
+    }
+    assert next_ticket() == expected
+    assert next_inbox() == expected
+    assert next_ticket(0.2) is None, "one event per change"
+
+
+def test_message_events(agent, customer, ticket, listen, django_capture_on_commit_callbacks):
+    next_ticket = listen(events.ticket_group(ticket.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_message_post(actor=agent, ticket=ticket, body="Hello")
+    assert next_ticket() == {
+        "type": "ticket.changed",
+        "ticket": ticket.reference,
+        "version": 2,
+        "status": "open",
+        "by": "agent",
+        "changes": ["reply", "status"],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_message_post(actor=agent, ticket=ticket, body="Psst", internal=True)
+    note = next_ticket()
+    assert (note["changes"], note["version"], note["status"]) == (["note"], 3, "open")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_message_post(actor=customer.user, ticket=ticket, body="Thanks")
+    reply = next_ticket()
+    assert (reply["changes"], reply["by"]) == (["reply"], "customer")
+
+
+def test_payload_never_carries_message_text(agent, ticket, listen, django_capture_on_commit_callbacks):
+    next_ticket = listen(events.ticket_group(ticket.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_message_post(actor=agent, ticket=ticket, body="top secret note text", internal=True)
+    assert "top secret" not in repr(next_ticket())
+
+
+def test_other_tickets_group_hears_nothing(agent, make_ticket, listen, django_capture_on_commit_callbacks):
+    a, b = make_ticket(), make_ticket()
+    next_b = listen(events.ticket_group(b.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=agent, ticket=a, priority="low")
+    assert next_b(0.3) is None
+
+
+def test_rolled_back_change_broadcasts_nothing(agent, ticket, listen, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    next_ticket = listen(events.ticket_group(ticket.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                services.ticket_update(actor=agent, ticket=ticket, priority="low")
+                raise RuntimeError("abort")
+        except RuntimeError:
+            pass
+    assert next_ticket(0.3) is None
+
+
+def test_broadcast_failure_is_logged_not_raised(agent, ticket, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    class BrokenLayer:
+        async def group_send(self, group, message):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: BrokenLayer())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=agent, ticket=ticket, priority="low")
+    assert "broadcast to helpdesk.ticket." in caplog.text

@@ -1,0 +1,162 @@
+"""Who may see or do what: every rule of permissions.py, per role."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Permission
+
+from helpdesk import permissions, roles
+
+
+def fresh(user):
+    return get_user_model().objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def people(agent, manager, product_manager, customer, make_user):
+    return {
+        "agent": agent,
+        "manager": manager,
+        "pm": product_manager,
+        "customer": customer.user,
+        "nobody": make_user("nobody", role=None),
+        "anonymous": AnonymousUser(),
+        "none": None,
+    }
+
+
+#               view_all work  note   desk   portal open_for_others open_own assignable
+MATRIX = {
+    "agent":     (True,   True,  True,  True,  False, True,           False,   True),
+    "manager":   (True,   True,  True,  True,  False, True,           False,   True),
+    "pm":        (True,   False, True,  True,  False, False,          False,   False),
+    "customer":  (False,  False, False, False, True,  False,          True,    False),
+    "nobody":    (False,  False, False, False, False, False,          False,   False),
+    "anonymous": (False,  False, False, False, False, False,          False,   False),
+    "none":      (False,  False, False, False, False, False,          False,   False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", list(MATRIX))
+def test_role_matrix(people, who):
+    user = people[who]
+    actual = (
+        permissions.can_view_all_tickets(user),
+        permissions.can_work_tickets(user),
+        permissions.can_add_internal_note(user),
+        permissions.is_desk_user(user),
+        permissions.is_portal_user(user),
+        permissions.can_open_ticket_for_others(user),
+        permissions.can_open_own_ticket(user),
+        permissions.can_assign_to(user),
+    )
+    assert actual == MATRIX[who]
+    assert permissions.can_see_internal(user) == MATRIX[who][0]
+
+
+@pytest.mark.parametrize("who", ["agent", "manager", "pm", "customer"])
+def test_inactive_user_has_no_rights(people, who):
+    user = fresh(people[who])
+    user.is_active = False
+    assert not permissions.can_view_all_tickets(user)
+    assert not permissions.can_work_tickets(user)
+    assert permissions.customer_of(user) is None
+    assert permissions.home_url_name(user) == "helpdesk:no_role"
+
+
+def test_view_and_reply_on_tickets(people, ticket, customer2):
+    assert permissions.can_view_ticket(people["agent"], ticket)
+    assert permissions.can_view_ticket(people["pm"], ticket)
+    assert permissions.can_view_ticket(people["customer"], ticket)
+    assert not permissions.can_view_ticket(customer2.user, ticket)
+    assert not permissions.can_view_ticket(people["nobody"], ticket)
+    assert not permissions.can_view_ticket(people["anonymous"], ticket)
+
+    assert permissions.can_reply(people["agent"], ticket)
+    assert permissions.can_reply(people["customer"], ticket)
+    assert not permissions.can_reply(people["pm"], ticket), "product managers write notes, not replies"
+    assert not permissions.can_reply(customer2.user, ticket)
+    assert not permissions.can_reply(people["anonymous"], ticket)
+
+
+def test_forbidden_fields(people, ticket, customer2):
+    everything = {"subject": "x", "status": "open", "priority": 1, "assignee": None, "team": None, "tags": [], "feature": None}
+    assert permissions.forbidden_fields(people["agent"], ticket, everything) == []
+    customer = people["customer"]
+    assert permissions.forbidden_fields(customer, ticket, {"status": "solved"}) == []
+    assert permissions.forbidden_fields(customer, ticket, {"status": "open"}) == ["status"]
+    assert permissions.forbidden_fields(customer, ticket, {"status": "solved", "tags": []}) == ["tags"]
+    assert permissions.forbidden_fields(customer, ticket, everything) == sorted(everything)
+    assert permissions.forbidden_fields(customer2.user, ticket, {"status": "solved"}) == ["status"]
+    assert permissions.forbidden_fields(people["pm"], ticket, {"priority": 1}) == ["priority"]
+
+
+def test_forbidden_create_fields(people):
+    fields = ["subject", "body", "requester", "assignee", "team", "tags", "feature", "priority"]
+    assert permissions.forbidden_create_fields(people["agent"], fields) == []
+    assert permissions.forbidden_create_fields(people["customer"], fields) == [
+        "assignee",
+        "feature",
+        "requester",
+        "tags",
+        "team",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "home"),
+    [
+        ("agent", "helpdesk:inbox"),
+        ("pm", "helpdesk:inbox"),
+        ("customer", "portal:ticket_list"),
+        ("nobody", "helpdesk:no_role"),
+        ("anonymous", "helpdesk:no_role"),
+    ],
+)
+def test_home(people, who, home):
+    assert permissions.home_url_name(people[who]) == home
+
+
+def test_role_names(people):
+    assert list(permissions.role_names(people["agent"])) == [roles.AGENTS]
+    assert list(permissions.role_names(people["customer"])) == [roles.CUSTOMERS]
+    assert list(permissions.role_names(people["anonymous"])) == []
+
+
+def test_rights_not_roles(make_user, customer):
+    """A single permission works without a role; notes need seeing tickets too."""
+    note_only = make_user("noteonly", role=None)
+    note_only.user_permissions.add(Permission.objects.get(codename="add_internal_note"))
+    assert not permissions.can_add_internal_note(fresh(note_only))
+    note_only.user_permissions.add(Permission.objects.get(codename="view_all_tickets"))
+    assert permissions.can_add_internal_note(fresh(note_only))
+
+
+def test_superuser_is_desk(make_user):
+    root = make_user("root", role=None, is_staff=True)
+    root.is_superuser = True
+    assert permissions.can_work_tickets(root) and permissions.is_desk_user(root)
+
+
+def test_agent_who_is_also_a_customer_is_desk_first(agent, make_customer):
+    from helpdesk import services
+
+    services.customer_ensure(actor=None, name="Agent at home", email="agent-home@x.test", user=agent)
+    user = fresh(agent)
+    assert permissions.is_desk_user(user) and not permissions.is_portal_user(user)
+    assert permissions.home_url_name(user) == "helpdesk:inbox"
+
+
+def test_customer_of_is_fetched_once_per_user_object(customer, django_assert_num_queries):
+    user = fresh(customer.user)
+    with django_assert_num_queries(1):
+        assert permissions.customer_of(user).pk == customer.pk
+        assert permissions.customer_of(user).pk == customer.pk
+
+
+def test_customer_of_none_is_cached_too(agent, django_assert_num_queries):
+    user = fresh(agent)
+    permissions.customer_of(user)
+    with django_assert_num_queries(0):
+        assert permissions.customer_of(user) is None

@@ -1,0 +1,165 @@
+"""Opening a ticket from the desk: fields, errors by field with input kept, requester lookup."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from helpdesk import services
+from helpdesk.models import Ticket, TicketEvent
+
+NEW = "/tickets/new/"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def test_form_prefills_requester_and_assigns_to_me(agent_client):
+    response = agent_client.get(NEW + "?requester=casey%40x.test")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="requester" value="casey@x.test"' in html
+    assert '<option value="agent" selected>Alex Agent (me)</option>' in html
+    assert '<option value="phone" selected>' in html
+
+
+def test_create_by_email_with_every_field(agent_client, agent2, customer):
+    from escalations.services import feature_ensure, product_ensure
+
+    feature = feature_ensure(
+        actor=None, product=product_ensure(actor=None, key="app", name="App"), key="app.login", name="Login"
+    )
+    team = services.team_ensure(actor=None, name="Tier 1")
+
+    response = agent_client.post(
+        NEW,
+        {
+            "requester": "CUSTOMER@customer.test",
+            "subject": "Cannot sign in",
+            "body": "Called at 10:00.\nSays the code never arrives.",
+            "priority": "high",
+            "channel": "phone",
+            "team": str(team.pk),
+            "assignee": "agent2",
+            "tags": "login, sms",
+            "feature": "app.login",
+        },
+    )
+
+    ticket = Ticket.objects.get(subject="Cannot sign in")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("helpdesk:ticket_detail", kwargs={"reference": ticket.reference})
+    assert (
+        ticket.requester_id,
+        ticket.priority_slug,
+        ticket.channel,
+        ticket.team_id,
+        ticket.assignee_id,
+        ticket.feature_id,
+    ) == (
+        customer.pk,
+        "high",
+        "phone",
+        team.pk,
+        agent2.pk,
+        feature.pk,
+    )
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["login", "sms"]
+    assert TicketEvent.objects.get(ticket=ticket, kind="reply").body == "Called at 10:00.\nSays the code never arrives."
+
+
+def test_create_by_username(agent_client, customer):
+    response = agent_client.post(
+        NEW, {"requester": "customer", "subject": "Hi", "body": "Hello", "priority": "normal", "channel": "email"}
+    )
+
+    assert response.status_code == 302
+    assert Ticket.objects.get(subject="Hi").requester_id == customer.pk
+
+
+def test_every_error_shows_at_once_and_input_is_kept(agent_client):
+    response = agent_client.post(
+        NEW,
+        {
+            "requester": "nobody@nowhere.test",
+            "subject": "",
+            "body": "  ",
+            "priority": "normal",
+            "channel": "phone",
+            "tags": "kept-tag",
+        },
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="n-requester-error">No customer with username or email &#x27;nobody@nowhere.test&#x27;' in html
+    assert 'id="n-subject-error">Give the ticket a subject.' in html
+    assert 'id="n-body-error">Write a message.' in html
+    assert 'value="nobody@nowhere.test"' in html and 'value="kept-tag"' in html
+    assert not Ticket.objects.exists()
+
+
+def test_bad_choices_are_field_errors(agent_client, customer):
+    response = agent_client.post(
+        NEW,
+        {
+            "requester": "customer",
+            "subject": "S",
+            "body": "B",
+            "priority": "extreme",
+            "channel": "pigeon",
+            "assignee": "ghost",
+        },
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="n-priority-error"' in html and 'id="n-channel-error"' in html and 'id="n-assignee-error"' in html
+    assert not Ticket.objects.exists()
+
+
+def test_oversize_description_keeps_text(agent_client, customer):
+    body = "My description " + "y" * (65 * 1024)
+
+    response = agent_client.post(
+        NEW, {"requester": "customer", "subject": "Big", "body": body, "priority": "normal", "channel": "web"}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "the limit is 64 KB" in html and body in html
+
+
+def test_requester_lookup_fragment(agent_client, customer):
+    url = reverse("helpdesk:requester_lookup")
+
+    found = agent_client.get(url, {"requester": "customer@customer.test"}).content.decode()
+    missing = agent_client.get(url, {"requester": "<b>x</b>@nowhere"}).content.decode()
+
+    assert "Casey Customer" in found and "Acme Corp" in found
+    assert "No customer with" in missing and "<b>x</b>" not in missing
+
+
+def test_product_manager_cannot_open_tickets_for_customers(client, product_manager):
+    client.force_login(product_manager)
+
+    response = client.get(NEW)
+
+    assert response.status_code == 403
+    assert "cannot open tickets for customers" in response.content.decode()
+    assert client.post(NEW, {"requester": "x", "subject": "s", "body": "b"}).status_code == 403
+
+
+def test_customer_is_sent_to_the_portal(client, customer):
+    client.force_login(customer.user)
+    response = client.get(NEW)
+    assert response.status_code == 302 and response["Location"] == reverse("portal:ticket_list")
