@@ -59,8 +59,12 @@ def configure_django() -> None:
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-any-real-deployment-0123456789")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    import warnings
+
     import django
 
+    # WhiteNoise warns that STATIC_ROOT was never collected; pages are timed, not static files.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     django.setup()
     from django.test.utils import override_settings
 
