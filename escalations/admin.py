@@ -1,41 +1,86 @@
-"""Product registry in the admin. Saves go through the same configuration service as the help desk's."""
+"""Product registry in the admin. Saves go through the escalations services.
+
+Deliberately self-contained: escalations may use the help desk's services and
+selectors, not its admin, so the small save-through-a-service mixin is its own.
+"""
+
+from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
+from escalations import services
 from escalations.models import Feature, Product
-from helpdesk.admin import ServiceSavedAdmin, user_picker_fields
 
 
-class FeatureInline(admin.TabularInline):
+def _user_picker_fields(admin_site, request, fields: list[str]) -> list[str]:
+    """The user fields this person may fill through an autocomplete.
+
+    The autocomplete asks the user admin for view permission; without it, it
+    answers 403 and a plain select would list every account instead.
+    """
+    user_admin = admin_site._registry.get(get_user_model())
+    if user_admin is not None and user_admin.has_view_permission(request):
+        return fields
+    return []
+
+
+class _OwnerPicker:
+    """A feature's owner is picked by autocomplete, or shown read-only to those who may not list users."""
+
+    def get_autocomplete_fields(self, request):
+        return _user_picker_fields(self.admin_site, request, ["owner"])
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if _user_picker_fields(self.admin_site, request, ["owner"]) else ["owner"]
+
+
+class FeatureInline(_OwnerPicker, admin.TabularInline):
     model = Feature
     extra = 0
     fields = ["key", "name", "owner"]
     # Tickets and escalations point at features; renaming is fine, deleting is not.
     can_delete = False
 
-    def get_autocomplete_fields(self, request):
-        return user_picker_fields(self.admin_site, request, ["owner"])
 
-    def get_readonly_fields(self, request, obj=None):
-        return [] if user_picker_fields(self.admin_site, request, ["owner"]) else ["owner"]
+class _ServiceSaved(admin.ModelAdmin):
+    """Writes through the escalations services instead of the admin's own ``save()`` calls.
+
+    Deleting is switched off: tickets and escalations refer to these rows, and no
+    service decides what a deletion should do to them.
+    """
+
+    def save_model(self, request, obj, form, change):
+        self._save(request, obj, form.changed_data if change else None)
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for obj in formset.new_objects:
+            self._save(request, obj, None)
+        for obj, changed in formset.changed_objects:
+            self._save(request, obj, changed)
+
+    @staticmethod
+    def _save(request, obj, changed_fields):
+        if isinstance(obj, Product):
+            services.product_save(actor=request.user, product=obj, changed_fields=changed_fields)
+        else:
+            services.feature_save(actor=request.user, feature=obj, changed_fields=changed_fields)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceSavedAdmin):
+class ProductAdmin(_ServiceSaved):
     list_display = ["name", "key"]
     search_fields = ["name", "key"]
     inlines = [FeatureInline]
 
 
 @admin.register(Feature)
-class FeatureAdmin(ServiceSavedAdmin):
+class FeatureAdmin(_OwnerPicker, _ServiceSaved):
     list_display = ["key", "name", "product", "owner"]
     list_filter = ["product"]
     search_fields = ["key", "name"]
     list_select_related = ["product", "owner"]
-
-    def get_autocomplete_fields(self, request):
-        return user_picker_fields(self.admin_site, request, ["owner"])
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if user_picker_fields(self.admin_site, request, ["owner"]) else ["owner"]

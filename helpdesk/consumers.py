@@ -39,7 +39,10 @@ class TicketWatchConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         ticket = await self._ticket_for(user, self.scope["url_route"]["kwargs"]["reference"])
         if ticket is None:
-            # Not found and not allowed look the same: the handshake is refused.
+            # Not found and not allowed look the same. Accepting before closing lets
+            # the client read the code (a refused handshake arrives as a bare 1006)
+            # and stop reconnecting.
+            await self.accept()
             await self.close(code=4404)
             return
         self.user = user

@@ -2,7 +2,6 @@
 
 Groups:
 - ``ticket_group(id)``: everyone on the desk looking at that ticket (collision notices).
-- ``inbox_group()``: desk inboxes, told that a ticket changed so they can offer a refresh.
 
 Payloads carry no message bodies: a listener learns *that* something changed and
 fetches it through the selectors, which apply its permissions.
@@ -24,10 +23,6 @@ TICKET_CHANGED = "ticket.changed"
 
 def ticket_group(ticket_id: int) -> str:
     return f"helpdesk.ticket.{ticket_id}"
-
-
-def inbox_group() -> str:
-    return "helpdesk.inbox"
 
 
 def ticket_changed_payload(*, ticket, actor, changes: list[str]) -> dict[str, Any]:
@@ -55,7 +50,7 @@ def _send(groups: list[str], payload: dict[str, Any]) -> None:
 def broadcast_tickets_changed(*, tickets: list, actor, changes: list[str]) -> None:
     """Queue one ``ticket.changed`` per ticket changed in bulk (auto-close), after commit."""
     messages = [
-        ([ticket_group(ticket.pk), inbox_group()], ticket_changed_payload(ticket=ticket, actor=actor, changes=changes))
+        ([ticket_group(ticket.pk)], ticket_changed_payload(ticket=ticket, actor=actor, changes=changes))
         for ticket in tickets
     ]
 
@@ -69,5 +64,5 @@ def broadcast_tickets_changed(*, tickets: list, actor, changes: list[str]) -> No
 def broadcast_ticket_changed(*, ticket, actor, changes: list[str]) -> None:
     """Queue a ``ticket.changed`` event for after the current transaction commits."""
     payload = ticket_changed_payload(ticket=ticket, actor=actor, changes=changes)
-    groups = [ticket_group(ticket.pk), inbox_group()]
+    groups = [ticket_group(ticket.pk)]
     transaction.on_commit(lambda: _send(groups, payload))

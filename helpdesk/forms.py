@@ -71,7 +71,27 @@ class _Choices(forms.Form):
         return feature
 
 
-class TicketFieldsForm(_Choices):
+class _RoutingForm(_Choices):
+    """Forms with the routing fields (assignee, team, feature, tags), parsed alike wherever they appear.
+
+    Not on ``_Choices`` itself: the bulk form's assignee is only required for one
+    action, so it resolves it in ``clean()``.
+    """
+
+    def clean_assignee(self):
+        return self._resolve_assignee(self.cleaned_data["assignee"].strip())
+
+    def clean_team(self):
+        return self._resolve_team(self.cleaned_data["team"].strip())
+
+    def clean_feature(self):
+        return self._resolve_feature(self.cleaned_data["feature"].strip())
+
+    def clean_tags(self):
+        return split_tags(self.cleaned_data["tags"])
+
+
+class TicketFieldsForm(_RoutingForm):
     """The properties panel of a ticket; ``version`` is the one the agent was looking at."""
 
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
@@ -100,18 +120,6 @@ class TicketFieldsForm(_Choices):
             "feature": ticket.feature.key if ticket.feature_id else "",
         }
 
-    def clean_assignee(self):
-        return self._resolve_assignee(self.cleaned_data["assignee"].strip())
-
-    def clean_team(self):
-        return self._resolve_team(self.cleaned_data["team"].strip())
-
-    def clean_feature(self):
-        return self._resolve_feature(self.cleaned_data["feature"].strip())
-
-    def clean_tags(self):
-        return split_tags(self.cleaned_data["tags"])
-
 
 class MessageForm(forms.Form):
     """The composer. Emptiness and size are the service's rules (one message for both edges)."""
@@ -121,7 +129,7 @@ class MessageForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "—")] + STATUS_CHOICES)
 
 
-class NewTicketForm(_Choices):
+class NewTicketForm(_RoutingForm):
     requester = forms.CharField(required=False, max_length=254)
     subject = forms.CharField(required=False)
     body = forms.CharField(required=False, strip=False, widget=forms.Textarea)
@@ -131,18 +139,6 @@ class NewTicketForm(_Choices):
     assignee = forms.CharField(required=False, max_length=150)
     tags = forms.CharField(required=False, max_length=2000)
     feature = forms.CharField(required=False, max_length=100)
-
-    def clean_assignee(self):
-        return self._resolve_assignee(self.cleaned_data["assignee"].strip())
-
-    def clean_team(self):
-        return self._resolve_team(self.cleaned_data["team"].strip())
-
-    def clean_feature(self):
-        return self._resolve_feature(self.cleaned_data["feature"].strip())
-
-    def clean_tags(self):
-        return split_tags(self.cleaned_data["tags"])
 
 
 class BulkForm(_Choices):

@@ -11,6 +11,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any, Generic, Sequence, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -66,14 +67,20 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# Real cursors are a few dozen characters; anything longer is not one of ours.
+MAX_CURSOR_LENGTH = 512
+
+
 def decode_cursor(cursor: str) -> list[Any]:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidInput(_BAD_CURSOR, field="cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
         if not isinstance(payload, list):
             raise ValueError
         return [datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v for v in payload]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise InvalidInput(_BAD_CURSOR, field="cursor") from None
 
 
@@ -98,6 +105,12 @@ def _checked_values(model: type[Model], sort: SortKey, values: list[Any]) -> lis
                 raise ValidationError("not a sort value")
             value = field.to_python(value)
             field.run_validators(value)  # integer columns carry their range
+            if isinstance(value, datetime):
+                # Only aware values are ours; normalising to UTC also surfaces
+                # dates at the edge of the calendar that the database cannot take.
+                if value.tzinfo is None:
+                    raise ValidationError("naive datetime")
+                value = value.astimezone(dt_timezone.utc)
         except (ValidationError, TypeError, ValueError, OverflowError):
             raise InvalidInput(_BAD_CURSOR, field="cursor") from None
         checked.append(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from helpdesk import roles
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -90,6 +90,25 @@ def can_open_own_ticket(user: User | None) -> bool:
     return customer_of(user) is not None
 
 
+def can_post_public_reply(user: User | None, ticket: Ticket) -> bool:
+    """Public replies: on tickets the user may reply to, while the ticket is not closed."""
+    return can_reply(user, ticket) and not ticket.is_closed
+
+
+def can_set_status_with_message(user: User | None) -> bool:
+    """"Send and set status": a desk choice; customers' replies move the status by rule."""
+    return can_work_tickets(user)
+
+
+def can_mark_solved(user: User | None, ticket: Ticket) -> bool:
+    """Whether the user may mark this ticket solved now (the portal's "Mark as solved")."""
+    return (
+        can_view_ticket(user, ticket)
+        and not forbidden_fields(user, ticket, {"status": "solved"})
+        and ticket.can_transition_to("solved")
+    )
+
+
 def forbidden_fields(user: User | None, ticket: Ticket, changes: dict) -> list[str]:
     """The fields among ``changes`` this user may not set on this ticket."""
     if can_work_tickets(user):
@@ -105,7 +124,7 @@ def forbidden_fields(user: User | None, ticket: Ticket, changes: dict) -> list[s
 
 # What only someone opening a ticket on another's behalf may set; a customer's own
 # request goes to the desk's default routing.
-STAFF_ONLY_CREATE_FIELDS = frozenset({"requester", "assignee", "team", "tags", "feature"})
+STAFF_ONLY_CREATE_FIELDS = frozenset({"requester", "assignee", "team", "tags", "feature", "channel"})
 
 
 def forbidden_create_fields(user: User | None, fields: Iterable[str]) -> list[str]:
@@ -120,15 +139,19 @@ def can_assign_to(user: User | None) -> bool:
     return can_work_tickets(user)
 
 
+def works_tickets_condition() -> Q:
+    """``can_work_tickets`` as a query condition on users (for pickers of assignees and team members)."""
+    app_label, codename = WORK_TICKETS.split(".")
+    return (
+        Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+        | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+        | Q(is_superuser=True)
+    )
+
+
 def home_url_name(user: User | None) -> str:
     if is_desk_user(user):
         return "helpdesk:inbox"
     if customer_of(user) is not None:
         return "portal:ticket_list"
     return "helpdesk:no_role"
-
-
-def role_names(user: User | None) -> Iterable[str]:
-    if not _active(user):
-        return []
-    return [g.name for g in user.groups.all() if g.name in roles.ROLE_PERMISSIONS]

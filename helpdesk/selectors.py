@@ -75,43 +75,59 @@ def _id_param(value: Any, message: str, *, field: str) -> int | None:
         return None
     text = str(value).strip()
     # isascii(): "²".isdigit() is true but int() refuses it; 18 digits fit a bigint.
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
         raise InvalidInput(message, field=field)
     return int(text)
 
 
+def _text_params(params: Any, name: str) -> list[str]:
+    """A parameter's values, trimmed; NUL characters (which no column can hold) are refused."""
+    values = [str(value).strip() for value in params.getlist(name)]
+    if any("\x00" in value for value in values):
+        raise InvalidInput("Remove the NUL (\\x00) characters.", field=name)
+    return values
+
+
+def _text_param(params: Any, name: str) -> str:
+    values = _text_params(params, name)
+    return values[-1] if values else ""
+
+
+def _csv_params(params: Any, name: str) -> list[str]:
+    return [part.strip() for value in _text_params(params, name) for part in value.split(",") if part.strip()]
+
+
 def parse_filters(params: Any, *, default_view: str = "all") -> TicketFilters:
     """Build filters from a QueryDict (inbox page or API query string); bad values name their field."""
-    view = params.get("view") or default_view
+    view = _text_param(params, "view") or default_view
     if view not in VIEWS:
         raise InvalidInput(f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.", field="view")
-    statuses = [s.strip() for value in params.getlist("status") for s in value.split(",") if s.strip()]
+    statuses = _csv_params(params, "status")
     for status in statuses:
         if status not in TicketStatus.values:
             raise InvalidInput(f"Unknown status {status!r}.", field="status")
     priorities = []
-    for value in params.getlist("priority"):
-        for name in filter(None, value.split(",")):
-            try:
-                priorities.append(TicketPriority.from_name(name) if not name.isdigit() else TicketPriority(int(name)))
-            except (KeyError, ValueError):
-                raise InvalidInput(f"Unknown priority {name!r}.", field="priority") from None
+    for name in _csv_params(params, "priority"):
+        try:
+            priorities.append(TicketPriority.from_name(name) if not name.isdigit() else TicketPriority(int(name)))
+        except (KeyError, ValueError):
+            raise InvalidInput(f"Unknown priority {name!r}.", field="priority") from None
     team = _id_param(params.get("team"), "Team must be a team id.", field="team")
     requester = _id_param(params.get("requester"), "Requester must be a customer id.", field="requester")
-    sort = params.get("sort") or DEFAULT_SORT
+    sort = _text_param(params, "sort") or DEFAULT_SORT
     if sort not in SORTS:
         raise InvalidInput(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", field="sort")
     return TicketFilters(
         view=view,
         status=statuses,
         priority=priorities,
-        assignee=params.get("assignee") or None,
+        assignee=_text_param(params, "assignee") or None,
         team=team,
         # Normalised as tags are stored ("Needs info" is saved as needs-info).
-        tag="-".join((params.get("tag") or "").lower().split()) or None,
-        feature=(params.get("feature") or "").strip() or None,
+        tag="-".join(_text_param(params, "tag").lower().split()) or None,
+        feature=_text_param(params, "feature") or None,
         requester=requester,
-        q=(params.get("q") or "").strip()[:200],
+        q=_text_param(params, "q")[:200],
         sort=sort,
     )
 
@@ -148,21 +164,29 @@ class EnglishTsVector(Func):
     output_field = SearchVectorField()
 
 
-def _search(qs: QuerySet[Ticket], text: str, *, include_internal: bool) -> QuerySet[Ticket]:
+def _search(qs: QuerySet[Ticket], text: str, *, user) -> QuerySet[Ticket]:
     if not text.isdigit() and parse_reference(text) is not None:
         # A reference such as HD-1042 finds exactly that ticket.
         return qs.filter(number=parse_reference(text))
     if "@" in text and " " not in text:
         return qs.filter(requester__email__iexact=text)
-    kinds = [TicketEvent.Kind.REPLY] + ([TicketEvent.Kind.NOTE] if include_internal else [])
+    desk = permissions.can_see_internal(user)
+    kinds = [TicketEvent.Kind.REPLY] + ([TicketEvent.Kind.NOTE] if desk else [])
+    # A customer's search is bounded by their own tickets inside the subqueries,
+    # so it never gathers matches from the whole desk first.
+    own_tickets = Q() if desk else Q(requester=permissions.customer_of(user))
+    own_messages = Q() if desk else Q(ticket__requester=permissions.customer_of(user))
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config="english", search_type="websearch")
         matching_subjects = (
-            Ticket.objects.alias(document=EnglishTsVector("subject")).filter(document=query).order_by().values("pk")
+            Ticket.objects.alias(document=EnglishTsVector("subject"))
+            .filter(own_tickets, document=query)
+            .order_by()
+            .values("pk")
         )
         matching_messages = (
             TicketEvent.objects.alias(document=EnglishTsVector("body"))
-            .filter(document=query, kind__in=kinds)
+            .filter(own_messages, document=query, kind__in=kinds)
             .order_by()
             .values("ticket_id")
         )
@@ -171,7 +195,7 @@ def _search(qs: QuerySet[Ticket], text: str, *, include_internal: bool) -> Query
         return qs.filter(pk__in=matching_subjects.union(matching_messages))
     # SQLite: every word must appear in the subject or in one of the messages.
     for word in text.split()[:8]:
-        in_messages = TicketEvent.objects.filter(kind__in=kinds, body__icontains=word).values("ticket_id")
+        in_messages = TicketEvent.objects.filter(own_messages, kind__in=kinds, body__icontains=word).values("ticket_id")
         qs = qs.filter(Q(subject__icontains=word) | Q(pk__in=in_messages))
     return qs
 
@@ -214,7 +238,7 @@ def _apply_filters(qs: QuerySet[Ticket], user, filters: TicketFilters) -> QueryS
     if filters.requester:
         qs = qs.filter(requester_id=filters.requester)
     if filters.q:
-        qs = _search(qs, filters.q, include_internal=permissions.can_see_internal(user))
+        qs = _search(qs, filters.q, user=user)
     return qs
 
 
@@ -296,20 +320,16 @@ def requester_ticket_count(*, user, ticket: Ticket) -> int:
 # --- choices for forms and filters ---------------------------------------------------------------
 
 
-def _works_tickets() -> Q:
-    return (
-        Q(groups__permissions__codename="work_tickets", groups__permissions__content_type__app_label="helpdesk")
-        | Q(user_permissions__codename="work_tickets", user_permissions__content_type__app_label="helpdesk")
-        | Q(is_superuser=True)
-    )
+def _assignable_queryset(*, user) -> QuerySet:
+    User = get_user_model()
+    if not permissions.can_view_all_tickets(user):
+        return User.objects.none()
+    return User.objects.filter(is_active=True).filter(permissions.works_tickets_condition()).distinct()
 
 
 def assignable_users(*, user) -> list:
     """People who can be assigned tickets (anyone with the right to work them)."""
-    if not permissions.can_view_all_tickets(user):
-        return []
-    User = get_user_model()
-    return list(User.objects.filter(is_active=True).filter(_works_tickets()).distinct().order_by("username"))
+    return list(_assignable_queryset(user=user).order_by("username"))
 
 
 def team_member_candidates(*, user, team: Team | None) -> QuerySet:
@@ -321,16 +341,17 @@ def team_member_candidates(*, user, team: Team | None) -> QuerySet:
     User = get_user_model()
     if not permissions.can_view_all_tickets(user):
         return User.objects.none()
-    condition = Q(is_active=True) & _works_tickets()
+    condition = Q(is_active=True) & permissions.works_tickets_condition()
     if team is not None and team.pk is not None:
         condition |= Q(pk__in=team.members.values("pk"))
     return User.objects.filter(pk__in=User.objects.filter(condition).values("pk")).order_by("username")
 
 
 def assignable_user_by_username(*, user, username: str):
-    for candidate in assignable_users(user=user):
-        if candidate.get_username() == username:
-            return candidate
+    name = (username or "").strip()
+    candidate = _assignable_queryset(user=user).filter(username=name).first() if "\x00" not in name else None
+    if candidate is not None:
+        return candidate
     raise InvalidInput(f"{username!r} is not someone tickets can be assigned to.", field="assignee")
 
 
@@ -357,7 +378,7 @@ def features(*, user) -> list:
 
 def feature_by_key(*, user, key: str):
     feature_model = Ticket._meta.get_field("feature").related_model
-    feature = feature_model.objects.filter(key=key).first()
+    feature = feature_model.objects.filter(key=key).first() if "\x00" not in (key or "") else None
     if feature is None or not permissions.can_view_all_tickets(user):
         raise InvalidInput(f"Unknown feature {key!r}.", field="feature")
     return feature
@@ -374,6 +395,8 @@ def customer_lookup(*, user, identifier: str) -> Customer:
     if not permissions.can_open_ticket_for_others(user):
         raise NotFound("No such customer.")
     text = (identifier or "").strip()
+    if "\x00" in text:
+        raise InvalidInput("Remove the NUL (\\x00) characters.", field="requester")
     customer = (
         Customer.objects.filter(Q(email__iexact=text) | Q(user__username=text)).select_related("organization").first()
     )

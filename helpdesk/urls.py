@@ -8,6 +8,7 @@ from helpdesk.views import auth as auth_views
 
 urlpatterns = [
     path("accounts/login/", auth_views.RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/password_reset/", auth_views.RateLimitedPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
-from helpdesk import permissions
-from helpdesk.models import TicketChannel, TicketPriority, TicketStatus
+from helpdesk import permissions, presenters
+from helpdesk.models import TicketChannel, TicketEvent, TicketPriority, TicketStatus
 from helpdesk.selectors import MAX_PAGE_SIZE
 
 # Not ``TicketPriority.names``: Django's choices metaclass defines ``names`` (the
@@ -83,8 +84,23 @@ class TeamRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+def viewer_is_desk(context: dict[str, Any]) -> bool:
+    """Whether the answer goes to the desk; without a request in the context, assume not (show less)."""
+    request = context.get("request")
+    return request is not None and permissions.can_see_internal(request.user)
+
+
+DESK_ONLY = "Desk only: left out of the answers customers get."
+# Routing is the desk's business: who works a ticket, in which team, under which
+# tags and feature is not shown to the customer who asked.
+DESK_ONLY_TICKET_FIELDS = ("assignee", "team", "tags", "feature")
+
+
 class TicketSerializer(serializers.Serializer):
-    """A ticket as every endpoint returns it (also the `current` of a 409)."""
+    """A ticket as every endpoint returns it (also the `current` of a 409).
+
+    For customers the desk-only fields (assignee, team, tags, feature) are left out.
+    """
 
     reference = serializers.CharField(read_only=True)
     subject = serializers.CharField()
@@ -93,10 +109,10 @@ class TicketSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=TicketChannel.values)
     requester = RequesterSerializer()
     organization = serializers.SerializerMethodField()
-    assignee = serializers.SerializerMethodField()
-    team = TeamRefSerializer(allow_null=True)
-    tags = serializers.SerializerMethodField()
-    feature = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField(help_text=f"Username of the assignee, or null. {DESK_ONLY}")
+    team = TeamRefSerializer(allow_null=True, help_text=DESK_ONLY)
+    tags = serializers.SerializerMethodField(help_text=f"Tag names. {DESK_ONLY}")
+    feature = serializers.SerializerMethodField(help_text=f"Feature key, or null. {DESK_ONLY}")
     version = serializers.IntegerField(help_text="Bumped by every change; send it back (or the ETag) to update safely.")
     created = serializers.DateTimeField(source="created_at")
     updated = serializers.DateTimeField(source="updated_at")
@@ -105,6 +121,13 @@ class TicketSerializer(serializers.Serializer):
     allowed_statuses = serializers.SerializerMethodField(
         help_text="The statuses the caller may move the ticket to now (transition table and their rights)."
     )
+
+    def to_representation(self, ticket) -> dict[str, Any]:
+        data = super().to_representation(ticket)
+        if not viewer_is_desk(self.context):
+            for name in DESK_ONLY_TICKET_FIELDS:
+                del data[name]
+        return data
 
     def get_priority(self, ticket) -> str:
         return TicketPriority(ticket.priority).slug
@@ -127,6 +150,21 @@ class TicketSerializer(serializers.Serializer):
         if request is None:
             return statuses
         return [s for s in statuses if not permissions.forbidden_fields(request.user, ticket, {"status": s})]
+
+
+class TicketSchema(OpenApiSerializerExtension):
+    """The schema of ``TicketSerializer``: the desk-only fields are optional, as customers never get them."""
+
+    target_class = TicketSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = super().map_serializer(auto_schema, direction)
+        required = [name for name in schema.get("required", []) if name not in DESK_ONLY_TICKET_FIELDS]
+        if required:
+            schema["required"] = required
+        else:
+            schema.pop("required", None)
+        return schema
 
 
 class TicketPageSerializer(serializers.Serializer):
@@ -167,7 +205,11 @@ class TicketCreateSerializer(StrictSerializer):
             "Username or email of the customer the ticket is for. Desk users must give it; customers leave it out."
         ),
     )
-    channel = serializers.ChoiceField(choices=TicketChannel.values, required=False, default=TicketChannel.API)
+    channel = serializers.ChoiceField(
+        choices=TicketChannel.values,
+        required=False,
+        help_text="How the request came in (desk users only); `api` when left out.",
+    )
     team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id (desk users only).")
     assignee = serializers.CharField(required=False, allow_null=True, help_text="Username (desk users only).")
     tags = serializers.ListField(
@@ -201,23 +243,21 @@ class TicketUpdateSerializer(StrictSerializer):
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     body = serializers.CharField()
-    internal = serializers.BooleanField(help_text="An internal note (never shown to customers).")
+    internal = serializers.SerializerMethodField(help_text="An internal note (never shown to customers).")
     author = serializers.SerializerMethodField(
         help_text=(
-            "Who wrote it: their username when the writer signs in; the customer's email when the words are a "
-            "customer's who has no login (or whose words someone else logged); null for the system."
+            "Who wrote it. A customer's words: their username when they wrote them signed in, otherwise their "
+            "email. Anyone else's: for the desk their username; for customers the writer's first name, or "
+            '"Support team". Null for the system.'
         )
     )
     created = serializers.DateTimeField(source="created_at")
 
+    def get_internal(self, event) -> bool:
+        return event.kind == TicketEvent.Kind.NOTE
+
     def get_author(self, event) -> str | None:
-        if event.customer_id is not None:
-            customer = event.customer
-            # The customer's own login wrote it: name them as everyone else is named.
-            if customer.user_id is not None and event.actor_id == customer.user_id:
-                return event.actor.get_username()
-            return customer.email
-        return event.actor.get_username() if event.actor_id is not None else None
+        return presenters.author_handle(event, viewer_is_desk=viewer_is_desk(self.context))
 
 
 class MessagePageSerializer(serializers.Serializer):

@@ -29,7 +29,7 @@ from helpdesk import permissions, ratelimit, selectors, services
 from helpdesk.api import serializers as s
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.keyset import Page
-from helpdesk.models import Ticket, TicketStatus
+from helpdesk.models import Ticket, TicketChannel, TicketStatus
 
 
 class ApiView(APIView):
@@ -60,7 +60,8 @@ def _next_url(request: Request, page: Page) -> str | None:
     return replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
 
 
-_IF_MATCH = re.compile(r'\s*(?:W/)?"?(\d{1,9})"?\s*')
+# One strong ETag ("7"), or the bare version a hand-written curl tends to send (7).
+_IF_MATCH = re.compile(r'\s*(?:"(\d{1,9})"|(\d{1,9}))\s*')
 
 
 def _expected_version(request: Request, body_version: int | None) -> int | None:
@@ -68,10 +69,16 @@ def _expected_version(request: Request, body_version: int | None) -> int | None:
     header = request.headers.get("If-Match")
     header_version = None
     if header is not None and header.strip() != "*":
+        if header.strip().startswith("W/"):
+            # RFC 9110 13.1.1: If-Match compares strongly, so a weak validator never matches.
+            # Said plainly rather than answered 412: our ETags are strong, so a weak one is a client mistake.
+            raise InvalidInput(
+                'If-Match compares strong ETags only; send the ETag without "W/", such as "7".', field="If-Match"
+            )
         match = _IF_MATCH.fullmatch(header)
         if match is None:
             raise InvalidInput('If-Match must be one ETag of this ticket, such as "7".', field="If-Match")
-        header_version = int(match.group(1))
+        header_version = int(match.group(1) or match.group(2))
     if header_version is not None and body_version is not None and header_version != body_version:
         raise InvalidInput(
             f"If-Match names version {header_version} but the body says {body_version}; send one of them.",
@@ -185,7 +192,7 @@ class TooManyAttempts(APIException):
         minutes = max(1, -(-wait // 60))
         super().__init__(
             f"Too many failed sign-in attempts for this account or address. Try again in {minutes} minutes, "
-            "or ask a support manager to reset your password."
+            "or reset your password from the sign-in page."
         )
 
 
@@ -273,6 +280,7 @@ class TicketListView(ApiView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.TicketCreateSerializer, request.data)
+        # What the client sent, not the serializer's defaults: a customer who names no channel is not setting one.
         sent = [name for name, value in data.items() if value not in (None, "", [])]
         refused = permissions.forbidden_create_fields(request.user, sent)
         if refused:
@@ -287,7 +295,7 @@ class TicketListView(ApiView):
             subject=data["subject"],
             body=data["body"],
             priority=data["priority"],
-            channel=data["channel"],
+            channel=data.get("channel") or TicketChannel.API,
             team=data.get("team"),
             assignee=data.get("assignee"),
             tags=data.get("tags") or (),
@@ -318,7 +326,10 @@ class TicketDetailView(ApiView):
                 "If-Match",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description='The ETag you last saw (`"7"`); a newer ticket answers 409. Or send `version` in the body.',
+                description=(
+                    'The ETag you last saw (`"7"`; a bare `7` and `*` are accepted too); a newer ticket answers 409. '
+                    'Compared strongly: a weak validator (`W/"7"`) answers 400. Or send `version` in the body.'
+                ),
             ),
         ],
         responses={
@@ -368,7 +379,8 @@ class TicketMessagesView(ApiView):
         page = selectors.ticket_messages_page(
             user=request.user, ticket=ticket, cursor=paging["cursor"], page_size=paging["page_size"]
         )
-        return Response({"results": s.MessageSerializer(page.items, many=True).data, "next": _next_url(request, page)})
+        results = s.MessageSerializer(page.items, many=True, context={"request": request}).data
+        return Response({"results": results, "next": _next_url(request, page)})
 
     @extend_schema(
         operation_id="ticket_messages_create",
@@ -388,4 +400,4 @@ class TicketMessagesView(ApiView):
         message = services.ticket_message_post(
             actor=request.user, ticket=ticket, body=data["body"], internal=data["internal"], status=data.get("status")
         )
-        return Response(s.MessageSerializer(message).data, status=http.HTTP_201_CREATED)
+        return Response(s.MessageSerializer(message, context={"request": request}).data, status=http.HTTP_201_CREATED)

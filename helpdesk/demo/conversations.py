@@ -234,9 +234,10 @@ class DemoConversation:
         total = sum((s.gap for s in self.steps), timedelta(0))
         latest = self.now - timedelta(minutes=self.rng.uniform(3, 60))
         if self.status == TicketStatus.SOLVED:
-            # Solved in the last few days, so the auto-close has not taken it yet.
+            # Solved (the last step) in the last few days, so the auto-close has
+            # not taken it yet.
             latest = self.now - timedelta(hours=self.rng.uniform(1, 80))
-            start = min(start, latest - total)
+            start = latest - total
         if latest - start < timedelta(minutes=5):
             start = latest - timedelta(minutes=5)
         scale = 1.0

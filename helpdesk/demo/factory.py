@@ -178,7 +178,7 @@ class TicketFactory:
         # Times, in UNIX seconds, all in the past and in timeline order.
         response_after = int(rng.uniform(300, 20 * HOUR))
         if status in UNSOLVED_AGE_DAYS:
-            created = now - int(UNSOLVED_AGE_DAYS[status] * DAY * rng.random() ** 2) - 120
+            created = now - int(UNSOLVED_AGE_DAYS[status] * DAY * rng.random()) - 120
             # A ticket opened minutes ago was answered within those minutes.
             response_after = min(response_after, int((now - created) * rng.uniform(0.1, 0.9)))
         elif status == SOLVED:

@@ -8,6 +8,8 @@ from helpdesk.services.directory import (
     roles_ensure,
     team_ensure,
     user_ensure,
+    user_set_active,
+    user_set_roles,
 )
 from helpdesk.services.bulk import customer_bulk_create, seed_marker_claim, tags_ensure, ticket_backdate_demo, ticket_bulk_load  # noqa: E501,F401
 from helpdesk.services.tickets import (
@@ -31,6 +33,8 @@ __all__ = [
     "roles_ensure",
     "team_ensure",
     "user_ensure",
+    "user_set_active",
+    "user_set_roles",
     "ticket_bulk_update",
     "ticket_close_solved",
     "ticket_create",

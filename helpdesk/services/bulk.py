@@ -156,7 +156,8 @@ def ticket_bulk_load(
     least 100,000 tickets and more than the table holds) the secondary indexes
     are dropped first and rebuilt at the end, which is several times faster than
     maintaining them row by row. The tables are locked against writers while that
-    happens. ``analyze`` refreshes the planner statistics afterwards.
+    happens. ``analyze`` refreshes the planner statistics afterwards (when the
+    load was committed, i.e. not called inside a transaction).
     """
     if count < 1:
         raise InvalidInput("Load at least one ticket.", field="count")
@@ -177,10 +178,14 @@ def ticket_bulk_load(
                 progress=lambda done: progress and progress(done, count, time.perf_counter() - started),
             )
         method = "copy" + ("+rebuild" if totals["rebuilt"] else "")
-        if analyze:
+        # Not inside a caller's transaction: statistics describing uncommitted
+        # rows would mislead every other session, and outlive a rollback.
+        if analyze and not connection.in_atomic_block:
             analyzing = time.perf_counter()
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE helpdesk_ticket, helpdesk_ticketevent, helpdesk_ticket_tags")
+                # Customers too: a pool of new requesters with stale counts
+                # misleads every plan that joins them.
+                cursor.execute("ANALYZE helpdesk_ticket, helpdesk_ticketevent, helpdesk_ticket_tags, helpdesk_customer")
             totals["phases"]["analyze"] = time.perf_counter() - analyzing
     else:
         with transaction.atomic():
@@ -403,6 +408,9 @@ def _load_with_copy(
         for table, name, definition in dropped_keys:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         phases["foreign_keys"] = time.perf_counter() - started
+        # Back to Django's deferred foreign-key checks for whatever else the
+        # surrounding transaction (a caller's atomic block) still does.
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         totals["rebuilt"] = bool(dropped_indexes)
     return totals
 

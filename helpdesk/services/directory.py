@@ -7,12 +7,12 @@ from typing import Iterable, Mapping
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from helpdesk import roles
 from helpdesk.errors import InvalidInput
-from helpdesk.models import Customer, Organization, Team
+from helpdesk.models import Customer, Organization, Tag, Team
 
 
 def _permission(dotted: str) -> Permission:
@@ -60,6 +60,28 @@ def user_ensure(
 
 
 @transaction.atomic
+def user_set_active(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, is_active: bool) -> AbstractBaseUser:
+    """Switch a person's account on or off (open websockets notice on their next command)."""
+    if user.is_active != is_active:
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def user_set_roles(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, role_names: Iterable[str]) -> AbstractBaseUser:
+    """Give a person exactly these built-in roles (other groups they belong to are kept)."""
+    wanted = set(role_names)
+    unknown = wanted - set(roles.ROLE_PERMISSIONS)
+    if unknown:
+        raise InvalidInput(f"Unknown role {sorted(unknown)[0]!r}.", field="roles")
+    built_in = Group.objects.filter(name__in=roles.ROLE_PERMISSIONS)
+    user.groups.remove(*[group for group in built_in if group.name not in wanted])
+    user.groups.add(*[group for group in built_in if group.name in wanted])
+    return user
+
+
+@transaction.atomic
 def organization_ensure(
     *,
     actor: AbstractBaseUser | None,
@@ -95,20 +117,26 @@ def customer_ensure(
     if "@" not in email:
         raise InvalidInput("Enter the customer's email address.", field="email")
     existing = Customer.objects.filter(email__iexact=email).first()
-    if existing is not None:
-        if user is not None and existing.user_id is None:
-            existing.user = user
-            existing.save(update_fields=["user"])
-        return existing
-    return Customer.objects.create(
-        name=name.strip() or email,
-        email=email,
-        organization=organization,
-        phone=phone,
-        user=user,
-        annual_value=annual_value,
-        lifetime_value=lifetime_value,
-    )
+    if existing is None:
+        try:
+            # A savepoint: two requests creating the same address at once meet the
+            # case-insensitive unique constraint; the loser uses the winner's row.
+            with transaction.atomic():
+                return Customer.objects.create(
+                    name=name.strip() or email,
+                    email=email,
+                    organization=organization,
+                    phone=phone,
+                    user=user,
+                    annual_value=annual_value,
+                    lifetime_value=lifetime_value,
+                )
+        except IntegrityError:
+            existing = Customer.objects.get(email__iexact=email)
+    if user is not None and existing.user_id is None:
+        existing.user = user
+        existing.save(update_fields=["user"])
+    return existing
 
 
 @transaction.atomic
@@ -117,6 +145,9 @@ def team_ensure(*, actor: AbstractBaseUser | None, name: str, members: Iterable[
     if members:
         team.members.add(*members)
     return team
+
+
+CONFIGURATION_MODELS = (Organization, Customer, Team, Tag)
 
 
 @transaction.atomic
@@ -132,6 +163,9 @@ def directory_object_save(
     ``many_to_many`` (field name -> the complete new set, e.g. a team's members) is
     written in the same transaction, after the object has its primary key.
     """
+    if not isinstance(obj, CONFIGURATION_MODELS):
+        # Tickets and their timeline change only through the ticket services.
+        raise InvalidInput(f"{obj._meta.verbose_name} is not edited through the admin.", field="__all__")
     fields = list(changed_fields or [])
     concrete = {f.name for f in obj._meta.concrete_fields}
     if obj.pk is None or not fields:

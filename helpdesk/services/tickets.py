@@ -50,8 +50,15 @@ SUBJECT_MAX_LENGTH = 200
 # --- input checks -------------------------------------------------------------------
 
 
+def refuse_nul(text: str, *, field_name: str) -> str:
+    """Text columns cannot hold NUL characters (PostgreSQL refuses them); say so by field."""
+    if "\x00" in text:
+        raise InvalidInput("Remove the NUL (\\x00) characters; they cannot be stored.", field=field_name)
+    return text
+
+
 def clean_body(body: str | None, *, field_name: str = "body") -> str:
-    text = (body or "").strip()
+    text = refuse_nul((body or "").strip(), field_name=field_name)
     if not text:
         raise InvalidInput("Write a message.", field=field_name)
     size = len(text.encode("utf-8"))
@@ -66,7 +73,7 @@ def clean_body(body: str | None, *, field_name: str = "body") -> str:
 
 
 def clean_subject(subject: str | None) -> str:
-    text = " ".join((subject or "").split())
+    text = refuse_nul(" ".join((subject or "").split()), field_name="subject")
     if not text:
         raise InvalidInput("Give the ticket a subject.", field="subject")
     if len(text) > SUBJECT_MAX_LENGTH:
@@ -80,7 +87,7 @@ def clean_tags(tags: Iterable[str] | str) -> list[str]:
         tags = tags.split(",")
     cleaned: list[str] = []
     for raw in tags:
-        name = "-".join(str(raw).strip().lower().split())
+        name = refuse_nul("-".join(str(raw).strip().lower().split()), field_name="tags")
         if not name:
             continue
         if len(name) > TAG_MAX_LENGTH:
@@ -179,8 +186,11 @@ def ticket_create(
         if requester is not None and requester.pk != own.pk:
             raise ActionForbidden("You can only open tickets for yourself.", field="requester")
         requester = own
-        if assignee is not None or team is not None or list(tags) or feature is not None:
-            raise ActionForbidden("Customers cannot set assignee, team, tags or feature.")
+        tags = list(tags)
+        given = {"assignee": assignee, "team": team, "tags": tags, "feature": feature}
+        refused = permissions.forbidden_create_fields(actor, [name for name, value in given.items() if value])
+        if refused:
+            raise ActionForbidden(f"You may not set {', '.join(refused)} on a new ticket.", field=refused[0])
 
     subject = clean_subject(subject)
     body = clean_body(body)
@@ -290,13 +300,19 @@ class _Change:
         self.record(TicketEvent.Kind.STATUS, old, new_status)
 
     def save(self) -> None:
-        """Write changed columns with a version bump, then the timeline rows."""
+        """Write changed columns with a version bump, then the timeline rows.
+
+        A bare internal note changes no column and bumps nothing: the version and
+        ``updated_at`` are visible to customers (ETag, "last activity"), and a note
+        must not show through them or make a customer's update conflict.
+        """
         if not self.fields and not self.rows:
             return
         ticket = self.ticket
-        ticket.version += 1
-        ticket.updated_at = self.now
-        ticket.save(update_fields=sorted(self.fields | {"version", "updated_at"}))
+        if self.fields or any(row.kind != TicketEvent.Kind.NOTE for row in self.rows):
+            ticket.version += 1
+            ticket.updated_at = self.now
+            ticket.save(update_fields=sorted(self.fields | {"version", "updated_at"}))
         TicketEvent.objects.bulk_create(self.rows)
         events.broadcast_ticket_changed(ticket=ticket, actor=self.actor, changes=self.kinds or ["updated"])
 
@@ -428,12 +444,12 @@ def ticket_message_post(
         _require(permissions.can_add_internal_note(actor), "You may not write internal notes.", field_name="internal")
     else:
         _require(permissions.can_reply(actor, locked), "You may not reply on this ticket.", field_name="body")
-        if locked.is_closed:
+        if not permissions.can_post_public_reply(actor, locked):  # closed: notes only
             raise TransitionNotAllowed(
                 f"{locked.reference} is closed; replies are no longer possible. Open a new ticket instead.",
                 field="body",
             )
-    if status and not desk:
+    if status and not permissions.can_set_status_with_message(actor):
         raise ActionForbidden("You may not change the status.", field="status")
 
     change = _Change(ticket=locked, actor=actor, now=timezone.now())

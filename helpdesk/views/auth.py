@@ -1,12 +1,16 @@
-"""Sign-in with a limit on failed attempts, and the signed-out notice."""
+"""Sign-in with a limit on failed attempts, a limit on password reset requests, and the signed-out notice."""
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_out
+from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.dispatch import receiver
 
@@ -71,6 +75,63 @@ class RateLimitedLoginView(auth_views.LoginView):
             response.status_code = 429
             response["Retry-After"] = str(ratelimit.current_limit().window_seconds)
         return response
+
+
+# Reset requests allowed per client address in one window (the sign-in limit's window).
+PASSWORD_RESET_ATTEMPTS = 5
+
+
+def _reset_limit() -> tuple[int, int]:
+    attempts = getattr(settings, "PASSWORD_RESET_RATE_LIMIT_ATTEMPTS", PASSWORD_RESET_ATTEMPTS)
+    return attempts, ratelimit.current_limit().window_seconds
+
+
+def _reset_key(client_ip: str) -> str:
+    return "password-reset:ip:" + hashlib.sha256((client_ip or "unknown").encode()).hexdigest()[:32]
+
+
+def _reset_requests(client_ip: str) -> int:
+    return cache.get(_reset_key(client_ip), 0)
+
+
+def _reset_requested(client_ip: str, *, window: int) -> None:
+    # Counted as ratelimit.py counts sign-in failures: add() starts a fixed window,
+    # incr() keeps its expiry.
+    key = _reset_key(client_ip)
+    if cache.add(key, 1, timeout=window):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=window)
+
+
+class RateLimitedPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset form, at most a few requests per client address per window.
+
+    Every request can send an email, so without a limit the form floods any
+    address it is pointed at (and spends the mail relay's reputation). Each
+    submission counts, whether or not the address has an account: telling the two
+    apart would tell a stranger which addresses have one.
+    """
+
+    def post(self, request, *args, **kwargs):
+        attempts, window = _reset_limit()
+        ip = ratelimit.client_ip(request)
+        if _reset_requests(ip) >= attempts:
+            form = self.get_form()
+            minutes = max(1, -(-window // 60))
+            form.add_error(
+                None,
+                "Too many password reset requests from your network. "
+                f"Try again in {minutes} minute{'s' if minutes != 1 else ''}; "
+                "if a reset email is on its way, its link still works.",
+            )
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(window)
+            return response
+        _reset_requested(ip, window=window)
+        return super().post(request, *args, **kwargs)
 
 
 @receiver(user_logged_out, dispatch_uid="helpdesk.signed_out_notice")

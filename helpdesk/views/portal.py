@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
-from helpdesk import permissions, selectors, services
+from helpdesk import permissions, presenters, selectors, services
 from helpdesk.errors import DomainError, InvalidInput, NotFound
 from helpdesk.models import Customer, Ticket, TicketChannel, TicketEvent, TicketStatus
 from helpdesk.services.tickets import clean_body, clean_subject
@@ -47,9 +47,6 @@ PRIORITY_CHOICES: list[tuple[str, str]] = [
     ("high", "High — it gets in the way of my work"),
     ("urgent", "Urgent — my work has stopped"),
 ]
-
-SUPPORT_TEAM = "Support team"
-
 
 def customer_status(status: str) -> str:
     return CUSTOMER_STATUS_LABELS.get(status, status)
@@ -198,17 +195,6 @@ class PortalMessage:
     created_at: datetime
 
 
-def _author(event: TicketEvent, customer: Customer) -> tuple[str, bool]:
-    """How the customer sees who wrote a message: themselves as "You", agents by first name."""
-    if event.customer_id == customer.pk or (event.actor_id is not None and event.actor_id == customer.user_id):
-        return "You", True
-    if event.customer_id is not None:
-        return event.customer.name, False
-    if event.actor is not None and event.actor.first_name:
-        return event.actor.first_name, False
-    return SUPPORT_TEAM, False
-
-
 def _conversation(request, customer: Customer, ticket: Ticket) -> list[PortalMessage]:
     entries = []
     for event in selectors.ticket_timeline(user=request.user, ticket=ticket):
@@ -216,8 +202,15 @@ def _conversation(request, customer: Customer, ticket: Ticket) -> list[PortalMes
         # here because an internal note on this page would be a leak, not a bug.
         if event.kind != TicketEvent.Kind.REPLY:
             continue
-        author, mine = _author(event, customer)
-        entries.append(PortalMessage(id=event.pk, author=author, mine=mine, body=event.body, created_at=event.created_at))
+        entries.append(
+            PortalMessage(
+                id=event.pk,
+                author=presenters.author_display(event, viewer_is_desk=False, viewer_customer_id=customer.pk),
+                mine=presenters.is_customers_own(event, customer_id=customer.pk),
+                body=event.body,
+                created_at=event.created_at,
+            )
+        )
     return entries
 
 
@@ -231,7 +224,7 @@ def _render_detail(request, customer: Customer, ticket: Ticket, *, body: str = "
             "conversation": _conversation(request, customer, ticket),
             "reply_body": body,
             "reply_error": error,
-            "can_mark_solved": ticket.is_unsolved,
+            "can_mark_solved": permissions.can_mark_solved(request.user, ticket),
         },
         status=status,
     )

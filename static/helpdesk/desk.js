@@ -291,6 +291,14 @@
     var attempts = 0;
     var socket = null;
     var leaving = false;
+    var pinger = null;
+    // The server re-checks the agent's rights on every ping and closes with 4403 once they
+    // are withdrawn; without pings an idle page would keep hearing about the ticket.
+    var PING_EVERY_MS = 30000;
+
+    var stopPinging = function () {
+      if (pinger !== null) { clearInterval(pinger); pinger = null; }
+    };
 
     var show = function () {
       var who = people.length ? people.join(", ") : "Someone";
@@ -325,14 +333,23 @@
       } catch (error) {
         return; // No websockets here (proxy, policy): the version check still guards every save.
       }
-      socket.addEventListener("open", function () { attempts = 0; });
+      socket.addEventListener("open", function () {
+        attempts = 0;
+        stopPinging();
+        var opened = socket;
+        pinger = setInterval(function () {
+          if (opened.readyState !== WebSocket.OPEN) return;
+          try { opened.send(JSON.stringify({ type: "ping" })); } catch (error) { /* closing: the close handler follows */ }
+        }, PING_EVERY_MS);
+      });
       socket.addEventListener("message", function (event) {
         var frame = null;
         try { frame = JSON.parse(event.data); } catch (error) { return; }
         onFrame(frame);
       });
       socket.addEventListener("close", function (event) {
-        // 4403/4404: not allowed or gone; retrying would not help.
+        stopPinging();
+        // 4404: no such ticket or not theirs; 4403: rights withdrawn. Retrying would not help.
         if (leaving || event.code === 4403 || event.code === 4404 || attempts >= 6) return;
         attempts += 1;
         setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempts)));

@@ -165,31 +165,3 @@ def test_ticket_changelist_query_count_does_not_grow(manager_client, make_ticket
 
     with django_assert_num_queries(len(few.captured_queries)):
         manager_client.get("/admin/helpdesk/ticket/")
-
-
-# --- escalations' product registry --------------------------------------------------------------
-
-
-def test_product_with_a_feature_is_saved_through_the_service(admin_client, save_calls):
-    from escalations.models import Feature, Product
-
-    response = admin_client.post(
-        "/admin/escalations/product/add/",
-        {
-            "key": "billing",
-            "name": "Billing",
-            "description": "",
-            "features-TOTAL_FORMS": "1",
-            "features-INITIAL_FORMS": "0",
-            "features-MIN_NUM_FORMS": "0",
-            "features-MAX_NUM_FORMS": "1000",
-            "features-0-key": "billing.invoices",
-            "features-0-name": "Invoices",
-            "features-0-owner": "",
-        },
-    )
-
-    assert response.status_code == 302, response.content.decode()[:3000]
-    product = Product.objects.get(key="billing")
-    assert Feature.objects.get(key="billing.invoices").product == product
-    assert [type(call["obj"]).__name__ for call in save_calls] == ["Product", "Feature"]

@@ -60,6 +60,8 @@ def test_customer_opens_their_own_ticket(client_for, customer):  # noqa: F811
     assert body["requester"]["username"] == "customer"
     assert body["priority"] == "high"
     assert body["allowed_statuses"] == ["solved"]
+    assert body["channel"] == "api"  # how it came in, set by the API rather than by them
+    assert not {"assignee", "team", "tags", "feature"} & set(body)
     event = TicketEvent.objects.get(ticket__number=int(body["reference"].split("-")[1]), kind="reply")
     assert event.customer_id == customer.pk
 
@@ -71,6 +73,8 @@ def test_customer_opens_their_own_ticket(client_for, customer):  # noqa: F811
         ({"tags": ["vip"]}, "tags"),
         ({"feature": "billing.invoices"}, "feature"),
         ({"requester": "customer2"}, "requester"),
+        ({"channel": "phone"}, "channel"),
+        ({"channel": "api"}, "channel"),
     ],
 )
 def test_customer_may_not_route_or_open_for_others(client_for, customer, customer2, agent, feature, extra, field):  # noqa: F811

@@ -51,15 +51,15 @@ def test_other_customers_ticket_looks_exactly_like_a_missing_one(client_for, cus
     assert snapshot(ticket) == before
 
 
-@pytest.mark.parametrize("how", ["if-match", "weak-if-match", "version"])
+@pytest.mark.parametrize("how", ["if-match", "bare-if-match", "version"])
 def test_patch_with_current_version_applies_and_returns_new_etag(client_for, agent, ticket, how):  # noqa: F811
     client = client_for(agent)
     etag = client.get(detail_url(ticket.reference))["ETag"]
     data = {"status": "pending", "priority": "high"}
     if how == "if-match":
         response = patch(client, ticket.reference, data, **{"If-Match": etag})
-    elif how == "weak-if-match":
-        response = patch(client, ticket.reference, data, **{"If-Match": "W/" + etag})
+    elif how == "bare-if-match":
+        response = patch(client, ticket.reference, data, **{"If-Match": etag.strip('"')})
     else:
         response = patch(client, ticket.reference, {**data, "version": 1})
     assert response.status_code == 200, response.content
@@ -164,6 +164,25 @@ def test_bad_patch_is_400_naming_the_field_and_changes_nothing(client_for, agent
     assert snapshot(ticket) == before
 
 
+@pytest.mark.parametrize("header", ['W/"1"', ' W/"1" ', "W/1"])
+def test_weak_if_match_is_refused_as_bad_input_and_changes_nothing(client_for, agent, ticket, header):  # noqa: F811
+    # RFC 9110: If-Match compares strongly, so a weak validator never matches, not even the current version.
+    before = snapshot(ticket)
+    response = patch(client_for(agent), ticket.reference, {"priority": "low"}, **{"If-Match": header})
+    assert response.status_code == 400, response.content
+    message = response.json()["If-Match"][0]
+    assert "strong" in message and "W/" in message
+    assert snapshot(ticket) == before
+
+
+@pytest.mark.parametrize("header", ['"1', '1"', '"1", "2"', "-1", '""'])
+def test_malformed_if_match_is_400(client_for, agent, ticket, header):  # noqa: F811
+    before = snapshot(ticket)
+    response = patch(client_for(agent), ticket.reference, {"priority": "low"}, **{"If-Match": header})
+    assert response.status_code == 400 and "If-Match" in response.json()
+    assert snapshot(ticket) == before
+
+
 def test_if_match_and_version_must_agree(client_for, agent, ticket):  # noqa: F811
     client = client_for(agent)
     response = patch(client, ticket.reference, {"priority": "low", "version": 1}, **{"If-Match": '"2"'})
@@ -183,6 +202,33 @@ def test_customer_may_not_change_desk_fields(client_for, customer, ticket, data,
     assert response.status_code == 403
     assert response.json()["field"] == field
     assert snapshot(ticket) == before
+
+
+DESK_ONLY = {"assignee", "team", "tags", "feature"}
+
+
+def test_customer_gets_no_routing_fields(client_for, agent, customer, make_ticket, team, feature):  # noqa: F811
+    ticket = make_ticket(assignee=agent, team=team, tags=["vip-escalation"], feature=feature)
+    desk = client_for(agent).get(detail_url(ticket.reference))
+    mine = client_for(customer.user).get(detail_url(ticket.reference))
+    assert DESK_ONLY <= set(desk.json())
+    assert mine.status_code == 200
+    assert not DESK_ONLY & set(mine.json())
+    # Nothing of them anywhere in the answer either (the agent's username, team, tag, feature key).
+    for leak in (b"agent", b"Tier 2", b"vip-escalation", b"billing.invoices"):
+        assert leak not in mine.content, leak
+    assert set(desk.json()) - set(mine.json()) == DESK_ONLY
+
+
+def test_customers_409_current_has_no_routing_fields(client_for, agent, customer, make_ticket, team):  # noqa: F811
+    ticket = make_ticket(assignee=agent, team=team)
+    services.ticket_update(actor=agent, ticket=ticket, priority="high")
+    response = patch(client_for(customer.user), ticket.reference, {"status": "solved"}, **{"If-Match": '"1"'})
+    assert response.status_code == 409
+    current = response.json()["current"]
+    assert current["version"] == 2
+    assert not DESK_ONLY & set(current)
+    assert b"agent" not in response.content and b"Tier 2" not in response.content
 
 
 def test_customer_may_mark_their_ticket_solved(client_for, customer, ticket):  # noqa: F811

@@ -54,6 +54,17 @@ def test_customer_sees_only_their_own(client_for, customer2, board):  # noqa: F8
     assert refs(client_for(customer2.user).get(LIST_URL)) == [board["other"]]
 
 
+def test_customer_list_leaves_out_routing_fields(client_for, customer, board):  # noqa: F811
+    response = client_for(customer.user).get(LIST_URL)
+    items = response.json()["results"]
+    assert sorted(i["reference"] for i in items) == sorted(board[n] for n in ("printer", "mine", "theirs", "solved"))
+    for item in items:
+        assert not {"assignee", "team", "tags", "feature"} & set(item)
+    # Their tickets are assigned to agent and agent2, in Tier 2, tagged, with a feature.
+    for leak in (b"agent", b"Tier 2", b"billing", b"hardware"):
+        assert leak not in response.content, leak
+
+
 @pytest.mark.parametrize(
     "query, expected",
     [
@@ -98,8 +109,9 @@ def test_sorts(client_for, agent, board):  # noqa: F811
     assert created == [board[n] for n in ("printer", "mine", "theirs", "other", "solved")]
     assert refs(client.get(f"{LIST_URL}?sort=created")) == created[::-1]
     assert refs(client.get(f"{LIST_URL}?sort=priority"))[0] == board["printer"]
-    # Most recently changed first by default: the note on "other" came last.
-    assert refs(client.get(LIST_URL))[0] == board["other"]
+    # Most recently changed first by default. The note on "other" came last, but a note
+    # changes nothing a customer sees, so it is not activity: "theirs" (set pending) is first.
+    assert refs(client.get(LIST_URL))[0] == board["theirs"]
 
 
 @pytest.mark.parametrize(

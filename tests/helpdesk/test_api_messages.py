@@ -44,6 +44,33 @@ def test_customer_never_sees_internal_notes(client_for, customer, conversation):
     assert len(response.json()["results"]) == 3
 
 
+def test_customer_never_learns_agent_usernames(client_for, agent, customer, make_user, conversation):  # noqa: F811
+    nameless = make_user("ops-bot-7", first_name="")
+    services.ticket_message_post(actor=nameless, ticket=conversation, body="Fixed it.")
+    response = client_for(customer.user).get(messages_url(conversation.reference))
+    assert [(m["body"], m["author"]) for m in response.json()["results"]] == [
+        ("Something is wrong.", "Alex"),  # the agent logged it in their own name: first name, as the portal shows
+        ("Which browser?", "Alex"),
+        ("Firefox.", "customer"),  # their own words: their username
+        ("Fixed it.", "Support team"),  # an agent without a first name
+    ]
+    assert b'"agent"' not in response.content and b"ops-bot-7" not in response.content
+
+
+def test_desk_still_sees_usernames_for_the_same_messages(client_for, agent, make_user, conversation):  # noqa: F811
+    nameless = make_user("ops-bot-7", first_name="")
+    services.ticket_message_post(actor=nameless, ticket=conversation, body="Fixed it.")
+    authors = [m["author"] for m in client_for(agent).get(messages_url(conversation.reference)).json()["results"]]
+    assert authors == ["agent", "agent", "agent", "customer", "ops-bot-7"]
+
+
+def test_customers_own_words_without_login_show_their_email_to_them_too(client_for, agent, customer):  # noqa: F811
+    # An import (no actor) records the customer's own words; they read them back under their email.
+    ticket = services.ticket_create(actor=None, requester=customer, subject="By email", body="Sent from my phone")
+    first = client_for(customer.user).get(messages_url(ticket.reference)).json()["results"][0]
+    assert first["author"] == "customer@customer.test"
+
+
 def test_author_is_customer_email_when_they_have_no_login(client_for, agent, make_customer):  # noqa: F811
     walk_in = make_customer("walkin", with_login=False)
     # An import (no actor) records the customer's own words.
@@ -58,6 +85,9 @@ def test_customer_reply_is_201_and_reopens_solved_ticket(client_for, agent, cust
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["body"], body["internal"], body["author"]) == ("Still broken.", False, "customer")
+
+    agent_reply = post(client_for(agent), ticket.reference, {"body": "Looking."}).json()
+    assert agent_reply["author"] == "agent"
     assert isinstance(body["id"], int) and TicketEvent.objects.filter(pk=body["id"], kind="reply").exists()
     assert Ticket.objects.get(pk=ticket.pk).status == "open"
 

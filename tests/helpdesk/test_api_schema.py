@@ -85,3 +85,20 @@ def test_swagger_ui_is_served_locally_without_any_cdn(client, db):
         assert fetched.status_code == 200, asset
         body = b"".join(fetched.streaming_content) if fetched.streaming else fetched.content
         assert b"cdn.jsdelivr" not in body and b"unpkg.com" not in body
+
+
+def test_routing_fields_are_documented_as_desk_only(schema):
+    ticket = schema["components"]["schemas"]["Ticket"]
+    desk_only = {"assignee", "team", "tags", "feature"}
+    assert desk_only <= set(ticket["properties"])
+    # Customers' answers leave them out, so a client must not count on them.
+    assert not desk_only & set(ticket["required"])
+    assert {"reference", "status", "version", "requester"} <= set(ticket["required"])
+    for name in desk_only:
+        assert "Desk only" in str(ticket["properties"][name]), name
+
+
+def test_if_match_documents_strong_comparison(schema):
+    patch = _operation(schema, "/api/v1/tickets/{reference}/", "patch")
+    if_match = next(p for p in patch["parameters"] if p["name"] == "If-Match")
+    assert 'W/"7"' in if_match["description"] and "400" in if_match["description"]

@@ -176,3 +176,55 @@ def test_used_reset_link_says_so(client, db):
     response = client.get("/accounts/reset/MQ/set-password/")
     assert response.status_code == 200
     assert "This link no longer works" in response.content.decode()
+
+
+# --- password reset: a limit per client address ---------------------------------------------
+
+
+def request_reset(client, email, address="198.51.100.7"):
+    return client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=address)
+
+
+def test_password_reset_is_limited_per_address_and_keeps_the_typed_email(client, customer):
+    for _ in range(5):
+        assert request_reset(client, "customer@desk.test").status_code == 302
+    assert len(mail.outbox) == 5
+
+    blocked = request_reset(client, "customer@desk.test")
+
+    html = blocked.content.decode()
+    assert blocked.status_code == 429
+    assert blocked["Retry-After"] == str(ratelimit.current_limit().window_seconds)
+    assert "Too many password reset requests" in html
+    assert 'value="customer@desk.test"' in html  # nothing typed is lost
+    assert len(mail.outbox) == 5  # and no sixth email
+    # Unknown addresses count too: the answer must not tell which emails have an account.
+    assert request_reset(client, "nobody@nowhere.test").status_code == 429
+    # Another network is not affected.
+    assert request_reset(client, "customer@desk.test", address="203.0.113.50").status_code == 302
+    assert len(mail.outbox) == 6
+
+
+@override_settings(PASSWORD_RESET_RATE_LIMIT_ATTEMPTS=2, LOGIN_RATE_LIMIT_WINDOW_SECONDS=1)
+def test_password_reset_works_again_once_the_window_passes(client, customer):
+    request_reset(client, "nobody@nowhere.test")
+    request_reset(client, "nobody@nowhere.test")
+    assert request_reset(client, "customer@desk.test").status_code == 429
+
+    time.sleep(1.2)
+
+    assert request_reset(client, "customer@desk.test").status_code == 302
+    assert len(mail.outbox) == 1
+
+
+def test_password_reset_page_itself_is_not_counted(client, db):
+    for _ in range(8):
+        assert client.get(reverse("password_reset"), REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+def test_no_role_page_sends_people_to_their_administrator(client, make_user):
+    client.force_login(make_user("drifter", role=None))
+    html = client.get(reverse("helpdesk:no_role")).content.decode()
+    # Support managers cannot grant roles (they have no rights over user accounts).
+    assert "Ask your administrator" in html
+    assert "ask a support manager" not in html.lower()

@@ -384,3 +384,28 @@ def test_user_text_is_escaped_everywhere(customer_client, customer, agent):
     assert "&lt;script&gt;alert(&quot;subject&quot;)&lt;/script&gt;" in pages[0]
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in pages[1]
     assert "&lt;iframe src=javascript:alert(2)&gt;" in pages[1]
+
+
+def test_mark_solved_button_is_offered_as_permissions_say(customer_client, customer, own_ticket, monkeypatch):
+    from helpdesk import permissions
+
+    assert "Mark as solved" in customer_client.get(detail_url(own_ticket)).content.decode()
+    asked = []
+
+    def refuse(user, ticket):
+        asked.append((user.pk, ticket.pk))
+        return False
+
+    monkeypatch.setattr(permissions, "can_mark_solved", refuse)
+    html = customer_client.get(detail_url(own_ticket)).content.decode()
+    assert asked == [(customer.user.pk, own_ticket.pk)]
+    assert "Mark as solved" not in html
+
+
+def test_ticket_an_agent_logged_for_the_customer_names_the_agent(customer_client, customer, agent):
+    # The agent wrote the request's words in their own name (a phone call): the customer sees
+    # the agent's first name, never "You" and never the username.
+    ticket = services.ticket_create(actor=agent, requester=customer, subject="Called in", body="Caller says hi.")
+    services.ticket_message_post(actor=customer.user, ticket=ticket, body="Thanks!")
+    conversation = customer_client.get(detail_url(ticket)).context["conversation"]
+    assert [(m.author, m.mine) for m in conversation] == [("Alex", False), ("You", True)]

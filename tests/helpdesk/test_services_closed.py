@@ -69,7 +69,7 @@ def test_auto_close_broadcasts_each_ticket_after_commit(agent, ticket, django_ca
     ticket.refresh_from_db()
     assert sent == [
         (
-            [events.ticket_group(ticket.pk), events.inbox_group()],
+            [events.ticket_group(ticket.pk)],
             {
                 "type": "ticket.changed",
                 "ticket": ticket.reference,

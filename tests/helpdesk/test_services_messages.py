@@ -159,7 +159,8 @@ class TestNotes:
         fresh = Ticket.objects.get(pk=ticket.pk)
         assert fresh.status == status
         assert fresh.first_response_at is None
-        assert fresh.version == version + 1
+        # The version and updated_at are visible to customers; a note must not show through.
+        assert (fresh.version, fresh.updated_at) == (version, ticket.updated_at)
         assert rows_after(ticket, before) == [("note", agent.pk, "", "")]
 
     def test_note_on_closed_ticket_allowed(self, agent, ticket):

@@ -616,7 +616,7 @@ class TestOnCommit:
             assert sent == [], "nothing leaves before the transaction commits"
         assert len(callbacks) == 1
         groups, payload = sent[0]
-        assert groups == [events.ticket_group(ticket.pk), events.inbox_group()]
+        assert groups == [events.ticket_group(ticket.pk)]
         assert payload["changes"] == ["status"] and payload["version"] == 2
 
     def test_nothing_sent_when_outer_transaction_rolls_back(self, agent, ticket, sent, django_capture_on_commit_callbacks):

@@ -395,3 +395,38 @@ def test_customer_cannot_bulk_change(client, customer, make_ticket):
 
     assert response.status_code == 302
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.NEW
+
+
+def test_bulk_over_https_never_goes_back_to_plain_http(agent_client, make_ticket):
+    ticket = make_ticket()
+
+    response = agent_client.post(
+        reverse("helpdesk:inbox_bulk"),
+        {"tickets": [ticket.reference], "action": "assign_me", "next": "http://testserver/inbox/?view=all"},
+        secure=True,
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("helpdesk:inbox")
+
+    same_scheme = agent_client.post(
+        reverse("helpdesk:inbox_bulk"),
+        {"tickets": [ticket.reference], "action": "unassign", "next": "https://testserver/inbox/?view=all"},
+        secure=True,
+    )
+    assert same_scheme["Location"] == "https://testserver/inbox/?view=all"
+    relative = agent_client.post(
+        reverse("helpdesk:inbox_bulk"),
+        {"tickets": [ticket.reference], "action": "assign_me", "next": "/inbox/?view=all"},
+        secure=True,
+    )
+    assert relative["Location"] == "/inbox/?view=all"
+
+
+def test_view_value_is_url_encoded_in_links(agent_client):
+    # An unknown view (a hand-edited URL) is echoed into the "Clear filters" links; its "&" must not
+    # turn into a second query parameter there.
+    response = agent_client.get(reverse("helpdesk:inbox"), {"view": "x&assignee=none", "q": "printer"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'href="?view=x%26assignee%3Dnone"' in html
+    assert "?view=x&amp;assignee=none" not in html and "?view=x&assignee" not in html

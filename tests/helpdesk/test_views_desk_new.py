@@ -163,3 +163,34 @@ def test_customer_is_sent_to_the_portal(client, customer):
     client.force_login(customer.user)
     response = client.get(NEW)
     assert response.status_code == 302 and response["Location"] == reverse("portal:ticket_list")
+
+
+def test_subject_field_stops_where_the_service_does(agent_client):
+    from helpdesk.services.tickets import SUBJECT_MAX_LENGTH
+
+    html = agent_client.get(NEW).content.decode()
+    assert SUBJECT_MAX_LENGTH == 200
+    assert 'name="subject" value="" maxlength="200" required' in html
+
+
+@pytest.mark.parametrize("form_name", ["TicketFieldsForm", "NewTicketForm"])
+def test_routing_fields_are_parsed_alike_by_both_forms(agent, agent2, form_name):
+    from helpdesk import forms, selectors
+
+    form_class = getattr(forms, form_name)
+    team = services.team_ensure(actor=None, name="Tier 2")
+    choices = {"assignees": selectors.assignable_users(user=agent), "teams": [team], "features": []}
+    base = {"version": "1", "status": "new", "priority": "normal", "channel": "phone"}
+
+    good = form_class({**base, "assignee": " agent2 ", "team": str(team.pk), "tags": "a, b  c", "feature": ""}, **choices)
+    assert good.is_valid(), good.errors
+    assert (good.cleaned_data["assignee"], good.cleaned_data["team"]) == (agent2, team)
+    assert (good.cleaned_data["tags"], good.cleaned_data["feature"]) == (["a", "b", "c"], None)
+
+    bad = form_class({**base, "assignee": "ghost", "team": "999", "tags": "", "feature": "no.such"}, **choices)
+    assert not bad.is_valid()
+    assert set(bad.errors) >= {"assignee", "team", "feature"}
+    # One implementation, not two copies that can drift apart.
+    for name in ("clean_assignee", "clean_team", "clean_feature", "clean_tags"):
+        assert getattr(form_class, name) is getattr(forms.TicketFieldsForm, name)
+        assert name not in vars(form_class), name

@@ -451,3 +451,72 @@ def test_anonymous_is_sent_to_login(client, ticket):
 
 def test_get_on_a_post_endpoint_is_refused(agent_client, ticket):
     assert agent_client.get(update_url(ticket)).status_code == 405
+
+
+# --- edges: access lost mid-conflict, rules asked of permissions.py ------------------------------------
+
+
+def test_stale_save_after_losing_sight_of_the_ticket_is_the_404_page(agent_client, agent2, ticket, monkeypatch):
+    """Someone changed the ticket and, meanwhile, the agent lost access: the conflict page cannot be built."""
+    from helpdesk import selectors
+    from helpdesk.errors import NotFound
+
+    stale = fields(ticket, priority="high")
+    services.ticket_update(actor=agent2, ticket=ticket, status="pending")
+    real_get = selectors.ticket_get
+    calls = []
+
+    def ticket_get(**kwargs):
+        calls.append(kwargs["reference"])
+        if len(calls) > 1:  # the page's first read succeeds; by the conflict re-read, access is gone
+            raise NotFound("No such ticket.")
+        return real_get(**kwargs)
+
+    monkeypatch.setattr(selectors, "ticket_get", ticket_get)
+
+    response = agent_client.post(update_url(ticket), stale)
+
+    assert len(calls) == 2
+    assert response.status_code == 404
+    assert response.templates[0].name == "helpdesk/not_found.html"
+    assert Ticket.objects.get(pk=ticket.pk).priority_slug == "normal"
+
+
+def test_public_reply_is_offered_as_permissions_say(agent_client, ticket, monkeypatch):
+    from helpdesk import permissions
+
+    assert 'name="kind" value="reply"' in agent_client.get(page_url(ticket)).content.decode()
+    asked = []
+
+    def refuse(user, t):
+        asked.append(t.pk)
+        return False
+
+    monkeypatch.setattr(permissions, "can_post_public_reply", refuse)
+    html = agent_client.get(page_url(ticket)).content.decode()
+    assert asked == [ticket.pk]
+    assert 'name="kind" value="reply"' not in html
+    assert 'name="kind" value="note"' in html
+
+
+def test_status_with_message_is_offered_as_permissions_say(agent_client, ticket, monkeypatch):
+    from helpdesk import permissions
+
+    def composer(html):
+        return html[html.index('id="composer"') : html.index("</form>", html.index('id="composer"'))]
+
+    assert "Then set status" in composer(agent_client.get(page_url(ticket)).content.decode())
+    monkeypatch.setattr(permissions, "can_set_status_with_message", lambda user: False)
+    html = agent_client.get(page_url(ticket)).content.decode()
+    assert "Then set status" not in composer(html)
+    assert 'name="kind" value="reply"' in composer(html)  # the composer itself is still there
+
+
+def test_timeline_names_customer_changes_and_agents_as_before(agent_client, agent, customer, ticket):
+    services.ticket_message_post(actor=agent, ticket=ticket, body="Fixed?", status="solved")
+    services.ticket_message_post(actor=customer.user, ticket=ticket, body="No.")  # reopens it with their login
+    html = agent_client.get(page_url(ticket)).content.decode()
+    assert re.search(r'<span class="author">Casey Customer</span>', html)
+    assert re.search(r'<span class="author">Alex Agent</span>', html)
+    # The reopening change is made with the customer's login: named as the desk knows them.
+    assert re.search(r'Casey Customer</span>\s*changed status from <b>Solved</b> to <b>Open</b>', html)

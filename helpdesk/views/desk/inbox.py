@@ -59,7 +59,9 @@ def inbox(request):
 
 
 def _back_to(request, target: str) -> str:
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse("helpdesk:inbox")
 

@@ -9,7 +9,7 @@ from helpdesk import permissions, selectors, services
 from helpdesk.errors import DomainError, InvalidInput
 from helpdesk.forms import PRIORITY_CHOICES, NewTicketForm
 from helpdesk.models import TicketChannel
-from helpdesk.services.tickets import clean_body, clean_subject
+from helpdesk.services.tickets import SUBJECT_MAX_LENGTH, clean_body, clean_subject
 from helpdesk.views.desk._common import attach_error, desk_required, load_options
 
 
@@ -80,6 +80,7 @@ def ticket_new(request):
         "options": options,
         "priorities": PRIORITY_CHOICES,
         "channels": TicketChannel.choices,
+        "subject_max_length": SUBJECT_MAX_LENGTH,
         "tag_suggestions": selectors.popular_tags(user=user),
     }
     return render(request, "helpdesk/ticket_new.html", context, status=status)

@@ -68,7 +68,7 @@ def render_ticket(
     if fields_form.is_bound and conflict is None:
         baseline = {k: fields_form.data.get(f"was_{k}", v) for k, v in baseline.items()}
     user_labels = options.user_labels
-    can_reply = permissions.can_reply(user, ticket) and not ticket.is_closed
+    can_reply = permissions.can_post_public_reply(user, ticket)
     can_note = permissions.can_add_internal_note(user)
     default_mode = "reply" if can_reply else "note"
     if composer_form is None:
@@ -91,6 +91,7 @@ def render_ticket(
         "requester_ticket_count": selectors.requester_ticket_count(user=user, ticket=ticket),
         "can_work": permissions.can_work_tickets(user),
         "can_reply": can_reply,
+        "can_set_status": permissions.can_set_status_with_message(user),
         "can_note": can_note,
         "default_mode": default_mode,
         "conflict": conflict,
@@ -181,10 +182,15 @@ def ticket_update(request, reference: str):
             feature=data["feature"],
         )
     except StaleVersion:
-        current = selectors.ticket_get(user=user, reference=reference)
+        # Whoever changed it may also have taken it out of this user's sight.
+        current = _ticket_or_none(user, reference)
+        if current is None:
+            return not_found(request)
         options = _with_current_assignee(options, current)
         events = selectors.ticket_timeline(user=user, ticket=current)
-        actors, kinds = describe_changes(changes_since(events, data.get("seen")), me=user)
+        actors, kinds = describe_changes(
+            changes_since(events, data.get("seen")), me=user, requester=current.requester
+        )
         merged, differs = _merge_conflict(posted=request.POST, current=current, labels=options.user_labels)
         # Only the version moves on, so submitting again is a deliberate choice over the new state.
         merged["version"] = str(current.version)

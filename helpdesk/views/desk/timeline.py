@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from helpdesk import presenters
 from helpdesk.models import TicketChannel, TicketEvent, TicketPriority, TicketStatus
 
 Kind = TicketEvent.Kind
@@ -119,11 +120,7 @@ def phrase_for(event: TicketEvent, *, user_labels: dict[str, str]) -> Phrase:
 
 
 def _actor_label(event: TicketEvent, requester: Any) -> str:
-    # A customer's own changes (their reply reopening the ticket) carry their login, not
-    # their customer record: name them as the desk knows them.
-    if requester is not None and requester.user_id is not None and event.actor_id == requester.user_id:
-        return requester.name
-    return event.author_label
+    return presenters.author_display(event, viewer_is_desk=True, viewer_customer_id=None, requester=requester)
 
 
 def build_timeline(
@@ -134,7 +131,10 @@ def build_timeline(
         if event.is_message:
             items.append(
                 TimelineItem(
-                    kind="message", events=[event], actor_label=event.author_label, created_at=event.created_at
+                    kind="message",
+                    events=[event],
+                    actor_label=_actor_label(event, requester),
+                    created_at=event.created_at,
                 )
             )
             continue
@@ -170,12 +170,15 @@ def changes_since(events: list[TicketEvent], seen: int | None) -> list[TicketEve
     return []
 
 
-def describe_changes(events: list[TicketEvent], *, me: Any) -> tuple[list[str], list[str]]:
+def describe_changes(
+    events: list[TicketEvent], *, me: Any, requester: Any = None
+) -> tuple[list[str], list[str]]:
     """Who changed the ticket and what kinds of change, for the conflict banner."""
     actors: list[str] = []
     kinds: list[str] = []
     for event in events:
-        label = "you (in another tab)" if event.actor_id is not None and event.actor_id == me.pk else event.author_label
+        mine = event.actor_id is not None and event.actor_id == me.pk
+        label = "you (in another tab)" if mine else _actor_label(event, requester)
         if label not in actors:
             actors.append(label)
         kind = "message" if event.kind == Kind.REPLY else "internal note" if event.kind == Kind.NOTE else event.kind
