@@ -255,8 +255,6 @@ class TicketEvent(models.Model):
         SUBJECT = "subject", "Subject changed"
 
     MESSAGE_KINDS = frozenset({Kind.REPLY, Kind.NOTE})
-    # What a customer may see of the timeline.
-    PUBLIC_KINDS = frozenset({Kind.CREATED, Kind.REPLY, Kind.STATUS})
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -284,24 +282,3 @@ class TicketEvent(models.Model):
     @property
     def is_message(self) -> bool:
         return self.kind in self.MESSAGE_KINDS
-
-    @property
-    def internal(self) -> bool:
-        return self.kind == self.Kind.NOTE
-
-    @property
-    def author_label(self) -> str:
-        if self.customer_id is not None and self.customer is not None:
-            return self.customer.name
-        if self.actor is not None:
-            return self.actor.get_full_name() or self.actor.get_username()
-        return "System"
-
-    @property
-    def author_username(self) -> str | None:
-        """A username when one exists; otherwise the customer's email."""
-        if self.customer_id is not None and self.customer is not None:
-            if self.customer.user_id is not None and self.actor_id == self.customer.user_id and self.actor is not None:
-                return self.actor.get_username()
-            return self.customer.email
-        return self.actor.get_username() if self.actor is not None else None

@@ -11,7 +11,13 @@ from helpdesk.services.directory import (
     user_set_active,
     user_set_roles,
 )
-from helpdesk.services.bulk import customer_bulk_create, seed_marker_claim, tags_ensure, ticket_backdate_demo, ticket_bulk_load  # noqa: E501,F401
+from helpdesk.services.bulk import (
+    customer_bulk_create,
+    seed_marker_claim,
+    tags_ensure,
+    ticket_backdate_demo,
+    ticket_bulk_load,
+)
 from helpdesk.services.tickets import (
     UNSET,
     BulkResult,
@@ -24,6 +30,11 @@ from helpdesk.services.tickets import (
 )
 
 __all__ = [
+    "customer_bulk_create",
+    "seed_marker_claim",
+    "tags_ensure",
+    "ticket_backdate_demo",
+    "ticket_bulk_load",
     "api_token_issue",
     "UNSET",
     "BulkResult",

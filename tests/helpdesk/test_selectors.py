@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from escalations.services import feature_ensure, product_ensure
-from helpdesk import selectors, services
+from helpdesk import presenters, selectors, services
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.models import Ticket, TicketEvent
 from helpdesk.selectors import TicketFilters
@@ -168,21 +168,26 @@ class TestTimeline:
         selectors.ticket_timeline(user=user, ticket=busy_ticket)
         with CaptureQueriesContext(connection) as small:
             for event in selectors.ticket_timeline(user=user, ticket=busy_ticket):
-                event.author_label, event.author_username
+                presenters.author_display(event, viewer_is_desk=True, viewer_customer_id=None)
+                presenters.author_handle(event, viewer_is_desk=True)
         for i in range(10):
             services.ticket_message_post(actor=customer.user, ticket=busy_ticket, body=f"more {i}")
         with CaptureQueriesContext(connection) as large:
             for event in selectors.ticket_timeline(user=user, ticket=busy_ticket):
-                event.author_label, event.author_username
+                presenters.author_display(event, viewer_is_desk=True, viewer_customer_id=None)
+                presenters.author_handle(event, viewer_is_desk=True)
         assert len(small) == len(large) == 1
 
     def test_author_labels(self, agent, customer, busy_ticket):
         timeline = selectors.ticket_timeline(user=agent, ticket=busy_ticket)
         by_body = {e.body: e for e in timeline if e.is_message}
-        assert by_body["Public answer"].author_label == "Alex Agent"
-        assert by_body["Thanks"].author_label == "Casey Customer"
-        assert by_body["Thanks"].author_username == "customer"
-        assert by_body["Secret note"].internal and not by_body["Public answer"].internal
+        def label(event):
+            return presenters.author_display(event, viewer_is_desk=True, viewer_customer_id=None)
+
+        assert label(by_body["Public answer"]) == "Alex Agent"
+        assert label(by_body["Thanks"]) == "Casey Customer"
+        assert presenters.author_handle(by_body["Thanks"], viewer_is_desk=True) == "customer"
+        assert by_body["Secret note"].kind == "note" and by_body["Public answer"].kind == "reply"
 
 
 # --- inbox views and filters ----------------------------------------------------------------------
