@@ -132,3 +132,10 @@ def fast_password_hasher(request, settings):
     """
     if request.node.get_closest_marker("e2e") is None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    """A test client signed in as the ``agent`` fixture."""
+    client.force_login(agent)
+    return client

@@ -20,7 +20,6 @@ from helpdesk.errors import InvalidInput
 from helpdesk.selectors import TicketFilters, ticket_list
 from helpdesk.models import Customer, Organization, ReferenceCounter, Tag, Team, Ticket, TicketEvent, TicketStatus
 
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Feature = Ticket._meta.get_field("feature").related_model
 Product = Feature._meta.get_field("product").related_model
 
@@ -29,8 +28,6 @@ Product = Feature._meta.get_field("product").related_model
 def demo_settings(settings):
     # Tests run with DEBUG off, where seed_demo refuses without --force (tested below).
     settings.DEBUG = True
-    # Six PBKDF2 hashes per seeding would dominate these tests.
-    settings.PASSWORD_HASHERS = FAST_HASHER
 
 
 def seed(*args: str) -> str:

@@ -17,18 +17,6 @@ XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Every fixture person gets a password; the real hasher makes each one cost ~0.5 s.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def refs_in(response) -> list[str]:
     """References of the ticket links in page order."""
     return re.findall(r'class="ticket-link"[^>]*><span class="ref">(HD-\d+)</span>', response.content.decode())

@@ -11,17 +11,6 @@ from helpdesk.models import Ticket, TicketEvent
 NEW = "/tickets/new/"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def agent_client(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def test_form_prefills_requester_and_assigns_to_me(agent_client):
     response = agent_client.get(NEW + "?requester=casey%40x.test")
 
