@@ -7,6 +7,7 @@ predicates. Every write goes through ``helpdesk.services``.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -171,6 +172,10 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL only: the subject and every reply and note, for the desk's full-text
+    # search (one GIN index instead of matching tickets and messages separately).
+    # Kept by services.search_document_refresh in the writing transaction.
+    search_document = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]

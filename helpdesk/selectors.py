@@ -150,6 +150,7 @@ def _list_queryset(user) -> QuerySet[Ticket]:
         tickets_visible_to(user)
         .select_related("requester__user", "organization", "assignee", "team", "feature")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
+        .defer("search_document")
     )
 
 
@@ -178,6 +179,9 @@ def _search(qs: QuerySet[Ticket], text: str, *, user) -> QuerySet[Ticket]:
     own_messages = Q() if desk else Q(ticket__requester=permissions.customer_of(user))
     if connection.vendor == "postgresql":
         query = SearchQuery(text, config="english", search_type="websearch")
+        if desk:
+            # One GIN index over subject, replies and notes (services keep it current).
+            return qs.filter(search_document=query)
         matching_subjects = (
             Ticket.objects.alias(document=EnglishTsVector("subject"))
             .filter(own_tickets, document=query)

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
+from helpdesk.services.search_index import search_document_fill_range
 from helpdesk.errors import InvalidInput
 from helpdesk.models import Customer, ReferenceCounter, Tag, Ticket, TicketEvent, TicketStatus
 from helpdesk.services.tickets import ticket_reserve_numbers
@@ -400,6 +401,10 @@ def _load_with_copy(
         phases["copy"] = time.perf_counter() - started
         if totals["tickets"] != count:
             raise InvalidInput(f"The row source produced {totals['tickets']} tickets, not {count}.", field="source")
+        started = time.perf_counter()
+        # Before the indexes come back: filling a column is cheaper with its GIN index absent.
+        search_document_fill_range(actor=None, first_id=first_id, last_id=first_id + count - 1)
+        phases["search_documents"] = time.perf_counter() - started
         started = time.perf_counter()
         for _, definition in dropped_indexes:
             cursor.execute(definition)

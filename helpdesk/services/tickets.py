@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from helpdesk import events, permissions
+from helpdesk.services.search_index import search_document_refresh
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
 from helpdesk.models import (
     Customer,
@@ -233,6 +234,7 @@ def ticket_create(
             ),
         ]
     )
+    search_document_refresh(actor=actor, ticket_ids=[ticket.pk])
     events.broadcast_ticket_changed(ticket=ticket, actor=actor, changes=["created"])
     return ticket
 
@@ -243,6 +245,7 @@ def ticket_create(
 def _lock(ticket: Ticket) -> Ticket:
     return (
         Ticket.objects.select_for_update(of=("self",))
+        .defer("search_document")
         .select_related("assignee", "team", "feature")
         .get(pk=ticket.pk)
     )
@@ -414,6 +417,8 @@ def ticket_update(
             field=change.rows[0].kind,
         )
     change.save()
+    if "subject" in change.fields:
+        search_document_refresh(actor=actor, ticket_ids=[locked.pk])
     return locked
 
 
@@ -478,6 +483,7 @@ def ticket_message_post(
     if target:
         change.set_status(target)
     change.save()
+    search_document_refresh(actor=actor, ticket_ids=[locked.pk])
     return message
 
 

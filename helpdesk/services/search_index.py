@@ -1,0 +1,63 @@
+"""The desk's search document: a ticket's subject and messages as one tsvector (PostgreSQL).
+
+Rebuilt from the database in the same transaction as the write that changes it, so
+it can never disagree with the timeline. On SQLite nothing is stored: search
+there matches subjects and messages with LIKE.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+
+# A tsvector holds at most 1 MB; the first 200,000 characters of a ticket's
+# messages (its request and the early conversation) are what search covers.
+MAX_INDEXED_CHARACTERS = 200_000
+
+_DOCUMENT = f"""
+    to_tsvector('english'::regconfig, t.subject)
+    || to_tsvector('english'::regconfig, left(coalesce(m.bodies, ''), {MAX_INDEXED_CHARACTERS}))
+"""
+
+_MESSAGES = """
+    SELECT ticket_id, string_agg(body, ' ' ORDER BY id) AS bodies
+    FROM helpdesk_ticketevent
+    WHERE kind IN ('reply', 'note') AND {where}
+    GROUP BY ticket_id
+"""
+
+
+def search_document_refresh(*, actor: AbstractBaseUser | None, ticket_ids: Iterable[int]) -> None:
+    """Recompute the search document of these tickets (call inside the writing transaction)."""
+    ids = sorted(set(ticket_ids))
+    if not ids or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE helpdesk_ticket AS t SET search_document = {_DOCUMENT}
+            FROM helpdesk_ticket AS base
+            LEFT JOIN ({_MESSAGES.format(where="ticket_id = ANY(%s)")}) AS m ON m.ticket_id = base.id
+            WHERE t.id = base.id AND base.id = ANY(%s)
+            """,
+            [ids, ids],
+        )
+
+
+def search_document_fill_range(*, actor: AbstractBaseUser | None, first_id: int, last_id: int) -> int:
+    """Fill the documents of tickets ``first_id``..``last_id`` in one set-based pass (bulk loads)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE helpdesk_ticket AS t SET search_document = {_DOCUMENT}
+            FROM helpdesk_ticket AS base
+            LEFT JOIN ({_MESSAGES.format(where="ticket_id BETWEEN %s AND %s")}) AS m ON m.ticket_id = base.id
+            WHERE t.id = base.id AND base.id BETWEEN %s AND %s
+            """,
+            [first_id, last_id, first_id, last_id],
+        )
+        return cursor.rowcount
