@@ -65,10 +65,18 @@ def reltime(value: datetime | None) -> str:
     return relative_age(value)
 
 
-@register.inclusion_tag("helpdesk/_time.html")
-def when(value: datetime | None, compact: bool = False):
+@register.simple_tag
+def when(value: datetime | None, compact: bool = False) -> str:
     """``<time>`` with the relative age shown and the exact time in its title."""
-    return {"value": value, "relative": relative_age(value, compact=compact), "absolute": abstime(value)}
+    # A simple tag, not an inclusion template: it runs once per inbox row.
+    if not value:
+        return ""
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        abstime(value),
+        relative_age(value, compact=compact),
+    )
 
 
 @register.filter
