@@ -221,8 +221,8 @@ def measure(runner, scenarios, *, label: str):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     small, large = args.sizes or ((2_000, 20_000) if args.small else (10_000, 1_000_000))
-    if not 0 < small < large:
-        raise SystemExit("--sizes: the first size must be smaller than the second.")
+    if not RARE_TAG_TICKETS + 1 < small < large:
+        raise SystemExit(f"--sizes: the first size must be over {RARE_TAG_TICKETS + 1} and smaller than the second.")
     configure_django()
 
     from django.conf import settings
