@@ -145,19 +145,17 @@ def tickets_visible_to(user) -> QuerySet[Ticket]:
     return Ticket.objects.none()
 
 
-def _list_queryset(user) -> QuerySet[Ticket]:
+def _list_queryset(user, *, with_requester_logins: bool = False) -> QuerySet[Ticket]:
     # Three joins, the rest prefetched: PostgreSQL spends 7-20 ms *planning* a
     # seven-table join (its join search), ten times what running it costs; with
     # four tables it plans in 0.5 ms, and each small ``IN`` lookup costs less.
+    related = ["team", "feature", Prefetch("tags", queryset=Tag.objects.only("id", "name"))]
+    if with_requester_logins:
+        related.append("requester__user")
     return (
         tickets_visible_to(user)
         .select_related("requester", "assignee", "organization")
-        .prefetch_related(
-            "requester__user",
-            "team",
-            "feature",
-            Prefetch("tags", queryset=Tag.objects.only("id", "name")),
-        )
+        .prefetch_related(*related)
         .defer("search_document")
     )
 
@@ -269,10 +267,21 @@ def _apply_filters(qs: QuerySet[Ticket], user, filters: TicketFilters) -> QueryS
     return qs
 
 
-def ticket_list(*, user, filters: TicketFilters, cursor: str | None = None, page_size: int = 25) -> Page[Ticket]:
-    """One page of the tickets ``user`` may see, filtered and sorted, by keyset."""
+def ticket_list(
+    *,
+    user,
+    filters: TicketFilters,
+    cursor: str | None = None,
+    page_size: int = 25,
+    with_requester_logins: bool = False,
+) -> Page[Ticket]:
+    """One page of the tickets ``user`` may see, filtered and sorted, by keyset.
+
+    ``with_requester_logins`` also fetches each requester's user (the API shows their
+    username; the pages show names only, so they skip the query).
+    """
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    qs = _apply_filters(_list_queryset(user), user, filters)
+    qs = _apply_filters(_list_queryset(user, with_requester_logins=with_requester_logins), user, filters)
     return paginate(qs, sort=SORTS[filters.sort][1], cursor=cursor, page_size=page_size)
 
 

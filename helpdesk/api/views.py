@@ -254,7 +254,11 @@ class TicketListView(ApiView):
         paging = _valid(s.PageQuerySerializer, request.query_params)
         filters = selectors.parse_filters(request.query_params, default_view="all")
         page = selectors.ticket_list(
-            user=request.user, filters=filters, cursor=paging["cursor"], page_size=paging["page_size"]
+            user=request.user,
+            filters=filters,
+            cursor=paging["cursor"],
+            page_size=paging["page_size"],
+            with_requester_logins=True,
         )
         results = s.TicketSerializer(page.items, many=True, context={"request": request}).data
         return Response({"results": results, "next": _next_url(request, page)})

@@ -382,8 +382,8 @@ class TestQueryCounts:
     def count_list(self, user, filters):
         user = fresh(user)
         with CaptureQueriesContext(connection) as queries:
-            page = selectors.ticket_list(user=user, filters=filters, page_size=50)
-            for t in page.items:  # what an inbox row shows
+            page = selectors.ticket_list(user=user, filters=filters, page_size=50, with_requester_logins=True)
+            for t in page.items:  # what an inbox row and an API item show
                 (t.requester.name, t.organization and t.organization.name, t.assignee and t.assignee.username)
                 (t.team and t.team.name, t.feature and t.feature.key, [tag.name for tag in t.tags.all()])
                 t.requester.user and t.requester.user.username
@@ -416,9 +416,23 @@ class TestQueryCounts:
         assert large_rows > small_rows > 0
         assert small == large
         # Permissions (2), the page joined with requesters, assignees and organizations (1),
-        # then one small query each for logins, teams, features, tags (4), and the tag
+        # then one small query each for logins (asked for here), teams, features, tags (4), and the tag
         # filter's own lookup (1).
         assert large <= 8
+
+    def test_pages_skip_the_requesters_logins(self, agent, customer, make_ticket, django_assert_num_queries):
+        make_ticket(requester=customer)
+        user = fresh(agent)
+        selectors.ticket_list(user=user, filters=TicketFilters(view="all"))  # warm the permission cache
+        with django_assert_num_queries(2):  # the page and its tags; no team or feature to fetch
+            page = selectors.ticket_list(user=user, filters=TicketFilters(view="all"))
+        assert page.items[0].requester.name == customer.name
+        with django_assert_num_queries(3):  # the page, its tags, then the logins
+            with_logins = selectors.ticket_list(
+                user=user, filters=TicketFilters(view="all"), with_requester_logins=True
+            )
+        with django_assert_num_queries(0):
+            assert with_logins.items[0].requester.user.username == customer.user.username
 
     def test_customer_list_constant(self, customer, make_ticket):
         make_ticket(tags=["a"])
