@@ -314,12 +314,58 @@ def tickets_by_references(*, user, references: list[str]) -> list[Ticket]:
     return list(tickets_visible_to(user).filter(number__in=numbers).order_by("number"))
 
 
-def ticket_timeline(*, user, ticket: Ticket) -> list[TicketEvent]:
-    """The ticket's timeline as ``user`` may see it: customers see public replies only."""
-    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "customer").order_by("created_at", "id")
+def _timeline_queryset(*, user, ticket: Ticket) -> QuerySet[TicketEvent]:
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "customer")
     if not permissions.can_see_internal(user):
         qs = qs.filter(kind=TicketEvent.Kind.REPLY)
-    return list(qs)
+    return qs
+
+
+def ticket_timeline(*, user, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's timeline as ``user`` may see it: customers see public replies only."""
+    return list(_timeline_queryset(user=user, ticket=ticket).order_by("created_at", "id"))
+
+
+@dataclass(frozen=True)
+class TimelineWindow:
+    """The latest part of a timeline, oldest first, and how many older events it leaves out."""
+
+    events: list[TicketEvent]
+    earlier: int
+
+    @property
+    def first_id(self) -> int | None:
+        """Where the next older part ends (the ``before`` of ``ticket_timeline_window``)."""
+        return self.events[0].pk if self.events else None
+
+
+def ticket_timeline_window(*, user, ticket: Ticket, limit: int, before: str | None = None) -> TimelineWindow:
+    """The ``limit`` latest events ``user`` may see, or the ``limit`` just before event ``before``.
+
+    Long tickets render in parts: rendering costs about a quarter of a millisecond
+    per event, so a ticket with thousands of events would otherwise take seconds.
+    ``before`` is an event id of this ticket as the page got it; anything else is
+    refused naming the field.
+    """
+    qs = _timeline_queryset(user=user, ticket=ticket)
+    if before is not None:
+        anchor = None
+        if before.isdigit() and len(before) < 19:
+            anchor = qs.filter(pk=int(before)).values("created_at", "id").first()
+        if anchor is None:
+            raise InvalidInput("This is not an event of this ticket.", field="before")
+        qs = qs.filter(
+            Q(created_at__lt=anchor["created_at"]) | Q(created_at=anchor["created_at"], id__lt=anchor["id"])
+        )
+    latest = list(qs.order_by("-created_at", "-id")[: limit + 1])
+    if len(latest) <= limit:
+        return TimelineWindow(events=latest[::-1], earlier=0)
+    shown = latest[:limit][::-1]
+    # Counted only when some are left out, and then over one ticket's events (an index range).
+    earlier = qs.filter(
+        Q(created_at__lt=shown[0].created_at) | Q(created_at=shown[0].created_at, id__lt=shown[0].pk)
+    ).count()
+    return TimelineWindow(events=shown, earlier=earlier)
 
 
 MESSAGE_SORT = SortKey((("created_at", False), ("id", False)))

@@ -26,6 +26,14 @@
     }
   }
 
+  // htmx leaves 4xx answers out of the page; a 400 carries a message naming the bad value, so show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // --- shortcut help ------------------------------------------------------------------
   var help = document.getElementById("shortcuts");
   function showHelp() {

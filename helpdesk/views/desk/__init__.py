@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from helpdesk import permissions
 from helpdesk.views.desk.inbox import inbox, inbox_bulk
 from helpdesk.views.desk.new import requester_lookup, ticket_new
-from helpdesk.views.desk.tickets import ticket_detail, ticket_message, ticket_update
+from helpdesk.views.desk.tickets import ticket_detail, ticket_message, ticket_timeline_earlier, ticket_update
 
 
 @login_required
@@ -28,5 +28,6 @@ __all__ = [
     "ticket_detail",
     "ticket_message",
     "ticket_new",
+    "ticket_timeline_earlier",
     "ticket_update",
 ]

@@ -52,10 +52,15 @@ class DeskOptions:
 
     @property
     def user_labels(self) -> dict[str, str]:
-        return {u.get_username(): (u.get_full_name() or u.get_username()) for u in self.assignees}
+        return labels_of(self.assignees)
 
     def form_kwargs(self) -> dict[str, list]:
         return {"assignees": self.assignees, "teams": self.teams, "features": self.features}
+
+
+def labels_of(users) -> dict[str, str]:
+    """How the desk names people in audit lines: full name, else username; keyed by username."""
+    return {u.get_username(): (u.get_full_name() or u.get_username()) for u in users}
 
 
 def load_options(user) -> DeskOptions:

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from helpdesk import permissions, selectors, services
-from helpdesk.errors import DomainError, NotFound, StaleVersion
+from helpdesk.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from helpdesk.forms import PRIORITY_CHOICES, MessageForm, TicketFieldsForm, split_tags
 from helpdesk.models import TicketPriority, TicketStatus
-from helpdesk.views.desk._common import DeskOptions, attach_error, desk_required, load_options, not_found
+from helpdesk.views.desk._common import (
+    DeskOptions,
+    attach_error,
+    desk_required,
+    labels_of,
+    load_options,
+    not_found,
+)
 from helpdesk.views.desk.timeline import build_timeline, changes_since, describe_changes
 
 
@@ -46,7 +54,6 @@ def render_ticket(
     ticket,
     *,
     options: DeskOptions | None = None,
-    events: list | None = None,
     fields_form: TicketFieldsForm | None = None,
     composer_form: MessageForm | None = None,
     conflict: dict | None = None,
@@ -55,8 +62,12 @@ def render_ticket(
 ):
     user = request.user
     options = _with_current_assignee(options or load_options(user), ticket)
-    if events is None:
-        events = selectors.ticket_timeline(user=user, ticket=ticket)
+    if request.GET.get("timeline") == "all":
+        # The whole timeline in one page: the link's target without JavaScript, and for printing.
+        window = selectors.TimelineWindow(events=selectors.ticket_timeline(user=user, ticket=ticket), earlier=0)
+    else:
+        window = selectors.ticket_timeline_window(user=user, ticket=ticket, limit=settings.HELPDESK_TIMELINE_WINDOW)
+    events = window.events
     last_event_id = events[-1].pk if events else 0
     if fields_form is None:
         fields_form = TicketFieldsForm(
@@ -78,6 +89,8 @@ def render_ticket(
         "requester": ticket.requester,
         "organization": ticket.requester.organization,
         "timeline": build_timeline(events, user_labels=user_labels, requester=ticket.requester),
+        "earlier": window.earlier,
+        "earlier_before": window.first_id,
         "fields_form": fields_form,
         "composer_form": composer_form,
         "status_choices": _status_choices(ticket, fields_form),
@@ -107,6 +120,33 @@ def ticket_detail(request, reference: str):
     if ticket is None:
         return not_found(request)
     return render_ticket(request, ticket)
+
+
+@desk_required
+def ticket_timeline_earlier(request, reference: str):
+    """The part of the timeline just before ``?before=<event id>`` (htmx swaps it in for its link)."""
+    user = request.user
+    ticket = _ticket_or_none(user, reference)
+    if ticket is None:
+        return not_found(request)
+    try:
+        window = selectors.ticket_timeline_window(
+            user=user,
+            ticket=ticket,
+            limit=settings.HELPDESK_TIMELINE_WINDOW,
+            before=request.GET.get("before", "").strip(),
+        )
+    except InvalidInput as exc:
+        return render(request, "helpdesk/_timeline_items.html", {"ticket": ticket, "error": exc}, status=400)
+    context = {
+        "ticket": ticket,
+        "timeline": build_timeline(
+            window.events, user_labels=labels_of(selectors.assignable_users(user=user)), requester=ticket.requester
+        ),
+        "earlier": window.earlier,
+        "earlier_before": window.first_id,
+    }
+    return render(request, "helpdesk/_timeline_items.html", context)
 
 
 # --- the properties form ---------------------------------------------------------------
@@ -198,9 +238,7 @@ def ticket_update(request, reference: str):
         form = TicketFieldsForm(merged, **options.form_kwargs())
         form.is_valid()
         conflict = {"actors": actors, "kinds": kinds, "differs": differs}
-        return render_ticket(
-            request, current, options=options, events=events, fields_form=form, conflict=conflict, status=409
-        )
+        return render_ticket(request, current, options=options, fields_form=form, conflict=conflict, status=409)
     except NotFound:
         return not_found(request)
     except DomainError as exc:
