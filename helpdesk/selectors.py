@@ -350,7 +350,7 @@ def ticket_timeline_window(*, user, ticket: Ticket, limit: int, before: str | No
     qs = _timeline_queryset(user=user, ticket=ticket)
     if before is not None:
         anchor = None
-        if before.isdigit() and len(before) < 19:
+        if before.isascii() and before.isdigit() and len(before) < 19:
             anchor = qs.filter(pk=int(before)).values("created_at", "id").first()
         if anchor is None:
             raise InvalidInput("This is not an event of this ticket.", field="before")

@@ -69,7 +69,7 @@ class TestWindowSelector:
         assert [e.body for e in window.events] == ["message 4", "message 5", "message 7", "message 8"]
         assert window.earlier == 3
 
-    @pytest.mark.parametrize("before", ["", "abc", "-1", "99999999", "1" * 30])
+    @pytest.mark.parametrize("before", ["", "abc", "-1", "²", "99999999", "1" * 30])
     def test_before_must_be_an_event_of_this_ticket(self, agent, long_ticket, before):
         with pytest.raises(InvalidInput) as excinfo:
             selectors.ticket_timeline_window(user=agent, ticket=long_ticket, limit=WINDOW, before=before)
