@@ -326,6 +326,18 @@ def ticket_timeline(*, user, ticket: Ticket) -> list[TicketEvent]:
     return list(_timeline_queryset(user=user, ticket=ticket).order_by("created_at", "id"))
 
 
+def ticket_timeline_after(*, user, ticket: Ticket, after: int | None) -> list[TicketEvent]:
+    """The events ``user`` may see that came after event ``after`` (none when it is unknown)."""
+    qs = _timeline_queryset(user=user, ticket=ticket)
+    anchor = qs.filter(pk=after).values("created_at", "id").first() if after and 0 < after < 2**63 else None
+    if anchor is None:
+        return []
+    return list(
+        qs.filter(Q(created_at__gt=anchor["created_at"]) | Q(created_at=anchor["created_at"], id__gt=anchor["id"]))
+        .order_by("created_at", "id")
+    )
+
+
 @dataclass(frozen=True)
 class TimelineWindow:
     """The latest part of a timeline, oldest first, and how many older events it leaves out."""
@@ -361,6 +373,10 @@ def ticket_timeline_window(*, user, ticket: Ticket, limit: int, before: str | No
     if len(latest) <= limit:
         return TimelineWindow(events=latest[::-1], earlier=0)
     shown = latest[:limit][::-1]
+    if latest[limit].created_at == shown[0].created_at:
+        # One save writes its change rows with one time and the page shows them as one
+        # line; a cut among them would split that line in two, so take the rest of them.
+        shown[:0] = qs.filter(created_at=shown[0].created_at, id__lt=shown[0].pk).order_by("id")
     # Counted only when some are left out, and then over one ticket's events (an index range).
     earlier = qs.filter(
         Q(created_at__lt=shown[0].created_at) | Q(created_at=shown[0].created_at, id__lt=shown[0].pk)

@@ -26,11 +26,22 @@
     }
   }
 
-  // htmx leaves 4xx answers out of the page; a 400 carries a message naming the bad value, so show it.
+  // Partial answers: a 400 carries a message naming the bad value, so it is shown in place.
+  // Anything else that is not the fragment asked for (the sign-in page after the session
+  // ended, a ticket that is gone) is not put inside the page: the browser goes there instead.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 400) {
+    var xhr = event.detail.xhr;
+    if (!xhr) return;
+    if (xhr.status === 400) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
+      return;
+    }
+    var redirected = xhr.responseURL && new URL(xhr.responseURL).pathname !== new URL(event.detail.pathInfo.finalRequestPath || event.detail.pathInfo.requestPath, window.location.href).pathname;
+    if (xhr.status >= 300 || redirected) {
+      event.detail.shouldSwap = false;
+      var link = event.detail.elt && event.detail.elt.getAttribute("href");
+      window.location.assign(redirected ? xhr.responseURL : (link || window.location.href));
     }
   });
 

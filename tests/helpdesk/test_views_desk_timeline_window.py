@@ -69,6 +69,33 @@ class TestWindowSelector:
         assert [e.body for e in window.events] == ["message 4", "message 5", "message 7", "message 8"]
         assert window.earlier == 3
 
+    def test_one_save_is_never_cut_in_two(self, agent, agent2, customer, long_ticket, make_user):
+        # One save writes three change rows with one time; two messages follow, so a
+        # window of four would end between the first and the second change row.
+        services.ticket_update(actor=agent2, ticket=long_ticket, status="open", priority="high", tags=["x"])
+        for i in (10, 11):
+            services.ticket_message_post(actor=customer.user, ticket=long_ticket, body=f"message {i}")
+        changes = list(TicketEvent.objects.filter(ticket=long_ticket, actor=agent2).order_by("id"))
+        assert len(changes) == 3 and len({c.created_at for c in changes}) == 1
+
+        window = selectors.ticket_timeline_window(user=agent, ticket=long_ticket, limit=WINDOW)
+
+        assert [e.pk for e in window.events[:3]] == [c.pk for c in changes]
+        assert [e.body for e in window.events[3:]] == ["message 10", "message 11"]
+        assert window.earlier == 11
+        before = selectors.ticket_timeline_window(
+            user=agent, ticket=long_ticket, limit=WINDOW, before=str(window.first_id)
+        )
+        assert before.events[-1].body == "message 9"
+
+    def test_events_after_one_the_agent_saw(self, agent, agent2, long_ticket):
+        seen = selectors.ticket_timeline_window(user=agent, ticket=long_ticket, limit=WINDOW).events[-1].pk
+        services.ticket_update(actor=agent2, ticket=long_ticket, priority="urgent")
+        after = selectors.ticket_timeline_after(user=agent, ticket=long_ticket, after=seen)
+        assert [(e.kind, e.new_value) for e in after] == [("priority", "urgent")]
+        assert selectors.ticket_timeline_after(user=agent, ticket=long_ticket, after=None) == []
+        assert selectors.ticket_timeline_after(user=agent, ticket=long_ticket, after=2**70) == []
+
     @pytest.mark.parametrize("before", ["", "abc", "-1", "²", "99999999", "1" * 30])
     def test_before_must_be_an_event_of_this_ticket(self, agent, long_ticket, before):
         with pytest.raises(InvalidInput) as excinfo:
@@ -142,6 +169,26 @@ class TestTicketPage:
             reverse("helpdesk:ticket_timeline_earlier", kwargs={"reference": "HD-999999"}) + "?before=1"
         )
         assert response.status_code == 404
+
+    def test_a_conflict_on_a_long_ticket_names_the_change_and_shows_the_latest_part(
+        self, agent_client, agent2, long_ticket
+    ):
+        rendered = agent_client.get(page_url(long_ticket)).content.decode()
+        form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', rendered))
+        form.update({"status": "new", "priority": "low", "assignee": "", "team": "", "tags": "", "feature": ""})
+        services.ticket_update(actor=agent2, ticket=long_ticket, priority="urgent")
+
+        response = agent_client.post(
+            reverse("helpdesk:ticket_update", kwargs={"reference": long_ticket.reference}), form
+        )
+
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert "was changed by Sam Second while you were editing (priority)" in html
+        assert bodies(html) == ["message 7", "message 8", "message 9"]  # and Sam's change: four events
+        assert "Show 8 earlier events" in html
+        latest = TicketEvent.objects.filter(ticket=long_ticket).order_by("-id").first()
+        assert f'name="seen" value="{latest.pk}"' in html
 
     def test_page_queries_do_not_grow_with_events(self, agent_client, long_ticket, agent, customer):
         def count() -> int:

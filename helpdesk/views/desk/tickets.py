@@ -22,7 +22,7 @@ from helpdesk.views.desk._common import (
     load_options,
     not_found,
 )
-from helpdesk.views.desk.timeline import build_timeline, changes_since, describe_changes
+from helpdesk.views.desk.timeline import build_timeline, describe_changes
 
 
 def _ticket_or_none(user, reference: str):
@@ -49,11 +49,20 @@ def _status_choices(ticket, fields_form: TicketFieldsForm) -> list[tuple[str, st
     return [(value, label) for value, label in TicketStatus.choices if value in values]
 
 
+def _timeline_window(request, ticket) -> selectors.TimelineWindow:
+    user = request.user
+    if request.GET.get("timeline") == "all":
+        # The whole timeline in one page: the link's target without JavaScript, and for printing.
+        return selectors.TimelineWindow(events=selectors.ticket_timeline(user=user, ticket=ticket), earlier=0)
+    return selectors.ticket_timeline_window(user=user, ticket=ticket, limit=settings.HELPDESK_TIMELINE_WINDOW)
+
+
 def render_ticket(
     request,
     ticket,
     *,
     options: DeskOptions | None = None,
+    window: selectors.TimelineWindow | None = None,
     fields_form: TicketFieldsForm | None = None,
     composer_form: MessageForm | None = None,
     conflict: dict | None = None,
@@ -62,11 +71,8 @@ def render_ticket(
 ):
     user = request.user
     options = _with_current_assignee(options or load_options(user), ticket)
-    if request.GET.get("timeline") == "all":
-        # The whole timeline in one page: the link's target without JavaScript, and for printing.
-        window = selectors.TimelineWindow(events=selectors.ticket_timeline(user=user, ticket=ticket), earlier=0)
-    else:
-        window = selectors.ticket_timeline_window(user=user, ticket=ticket, limit=settings.HELPDESK_TIMELINE_WINDOW)
+    if window is None:
+        window = _timeline_window(request, ticket)
     events = window.events
     last_event_id = events[-1].pk if events else 0
     if fields_form is None:
@@ -140,8 +146,11 @@ def ticket_timeline_earlier(request, reference: str):
         return render(request, "helpdesk/_timeline_items.html", {"ticket": ticket, "error": exc}, status=400)
     context = {
         "ticket": ticket,
+        # Named as on the page, a current assignee who has left the desk included.
         "timeline": build_timeline(
-            window.events, user_labels=labels_of(selectors.assignable_users(user=user)), requester=ticket.requester
+            window.events,
+            user_labels=labels_of([*selectors.assignable_users(user=user), *filter(None, [ticket.assignee])]),
+            requester=ticket.requester,
         ),
         "earlier": window.earlier,
         "earlier_before": window.first_id,
@@ -227,18 +236,19 @@ def ticket_update(request, reference: str):
         if current is None:
             return not_found(request)
         options = _with_current_assignee(options, current)
-        events = selectors.ticket_timeline(user=user, ticket=current)
-        actors, kinds = describe_changes(
-            changes_since(events, data.get("seen")), me=user, requester=current.requester
-        )
+        since = selectors.ticket_timeline_after(user=user, ticket=current, after=data.get("seen"))
+        actors, kinds = describe_changes(since, me=user, requester=current.requester)
         merged, differs = _merge_conflict(posted=request.POST, current=current, labels=options.user_labels)
+        window = _timeline_window(request, current)
         # Only the version moves on, so submitting again is a deliberate choice over the new state.
         merged["version"] = str(current.version)
-        merged["seen"] = str(events[-1].pk if events else 0)
+        merged["seen"] = str(window.events[-1].pk if window.events else 0)
         form = TicketFieldsForm(merged, **options.form_kwargs())
         form.is_valid()
         conflict = {"actors": actors, "kinds": kinds, "differs": differs}
-        return render_ticket(request, current, options=options, fields_form=form, conflict=conflict, status=409)
+        return render_ticket(
+            request, current, options=options, window=window, fields_form=form, conflict=conflict, status=409
+        )
     except NotFound:
         return not_found(request)
     except DomainError as exc:

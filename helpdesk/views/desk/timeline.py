@@ -159,17 +159,6 @@ def build_timeline(
     return items
 
 
-def changes_since(events: list[TicketEvent], seen: int | None) -> list[TicketEvent]:
-    """The timeline entries after the one the agent last had on screen."""
-    if not seen:
-        return []
-    for index, event in enumerate(events):
-        if event.pk == seen:
-            return events[index + 1 :]
-    # Their last entry is gone (cannot happen today): say only that something changed.
-    return []
-
-
 def describe_changes(
     events: list[TicketEvent], *, me: Any, requester: Any = None
 ) -> tuple[list[str], list[str]]:
