@@ -149,6 +149,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -------------------------------------------------------------------
+# Django's model backend, with permission sets cached (helpdesk/directory_cache.py).
+AUTHENTICATION_BACKENDS = ["helpdesk.auth_backend.CachedPermissionsBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -172,6 +174,9 @@ HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 4)
 HELPDESK_MAX_BODY_BYTES = 64 * 1024
 HELPDESK_PAGE_SIZE = env_int("HELPDESK_PAGE_SIZE", 25)
 HELPDESK_TIMELINE_WINDOW = max(1, env_int("HELPDESK_TIMELINE_WINDOW", 100))
+# How long the desk's pick-lists and permission sets may be cached; every change made
+# through the application ends them at once, this bounds writes that bypass it. 0: off.
+HELPDESK_DIRECTORY_CACHE_SECONDS = max(0, env_int("HELPDESK_DIRECTORY_CACHE_SECONDS", 60))
 
 # --- i18n / static ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

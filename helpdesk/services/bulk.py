@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
+from helpdesk import directory_cache
 from helpdesk.services.search_index import search_document_fill_range
 from helpdesk.errors import InvalidInput
 from helpdesk.models import Customer, ReferenceCounter, Tag, Ticket, TicketEvent, TicketStatus
@@ -78,6 +79,7 @@ def tags_ensure(*, actor: AbstractBaseUser | None, names: Iterable[str]) -> dict
     """Tag ids by name, creating the missing tags."""
     wanted = sorted(set(names))
     Tag.objects.bulk_create([Tag(name=n) for n in wanted], ignore_conflicts=True)
+    directory_cache.invalidate()  # bulk_create sends no post_save
     return dict(Tag.objects.filter(name__in=wanted).values_list("name", "id"))
 
 

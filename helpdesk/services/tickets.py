@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from helpdesk import events, permissions
+from helpdesk import directory_cache, events, permissions
 from helpdesk.services.search_index import search_document_refresh
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
 from helpdesk.models import (
@@ -151,6 +151,7 @@ def _tag_objects(names: list[str]) -> list[Tag]:
     missing = [Tag(name=n) for n in names if n not in existing]
     if missing:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        directory_cache.invalidate()  # bulk_create sends no post_save
         existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
     return [existing[n] for n in names]
 
