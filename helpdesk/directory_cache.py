@@ -18,6 +18,7 @@ or by calling :func:`invalidate`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,6 +26,8 @@ from typing import Any, Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 _GENERATION_KEY = "helpdesk:directory:generation"
 # Tag suggestions offered by the desk's tag inputs.
@@ -57,16 +60,27 @@ def generation() -> str:
 def _cached(name: str, build: Callable[[], Any]) -> Any:
     if _lifetime() <= 0:
         return build()
-    key = f"helpdesk:directory:{generation()}:{name}"
-    value = cache.get(key)
+    try:
+        key = f"helpdesk:directory:{generation()}:{name}"
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001 - an unreachable cache must not take the desk down
+        logger.warning("directory cache unreachable; reading %s from the database", name, exc_info=True)
+        return build()
     if value is None:
         value = build()
-        cache.set(key, value, _lifetime())
+        try:
+            cache.set(key, value, _lifetime())
+        except Exception:  # noqa: BLE001
+            logger.warning("directory cache unreachable; %s not stored", name, exc_info=True)
     return value
 
 
 def _new_generation() -> None:
-    cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
+    try:
+        cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # noqa: BLE001 - the change itself must still be saved
+        # What was cached before expires within HELPDESK_DIRECTORY_CACHE_SECONDS.
+        logger.warning("directory cache unreachable; generation not renewed", exc_info=True)
 
 
 def invalidate() -> None:

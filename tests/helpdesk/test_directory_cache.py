@@ -231,3 +231,24 @@ def test_tags_created_in_bulk_end_the_generation(agent):
     services.tags_ensure(actor=None, names=["bulk-a", "bulk-b"])
     assert directory_cache.generation() != before
     assert Tag.objects.filter(name__in=["bulk-a", "bulk-b"]).count() == 2
+
+
+# --- an unreachable cache --------------------------------------------------------------------------
+
+
+class _UnreachableCache:
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache server down")
+
+        return fail
+
+
+def test_an_unreachable_cache_falls_back_to_the_database(agent, monkeypatch, caplog):
+    monkeypatch.setattr(directory_cache, "cache", _UnreachableCache())
+
+    team = services.team_ensure(actor=None, name="Ops")  # the write is saved all the same
+    assert [t.name for t in selectors.teams(user=fresh(agent))] == ["Ops"]
+    assert fresh(agent).has_perm(permissions.WORK_TICKETS)
+    assert Team.objects.filter(pk=team.pk).exists()
+    assert "directory cache unreachable" in caplog.text
