@@ -2,22 +2,25 @@
 
 Every desk page lists the same short directory (people tickets can be assigned to,
 teams, features, tag suggestions) and asks what the signed-in person may do. Loading
-both from the database took six queries and about a third of the inbox's server time
+both from the database took six queries and a fifth of the inbox's server time
 (docs/benchmarks.md, finding 6). They change rarely, so they are cached under a
-*generation*: any saved or deleted user, group, permission, team, product, feature or
-tag, and any change of someone's groups or permissions, starts a new generation and
-the next request rebuilds what it needs.
+*generation*: a random token in one database row (``DirectoryGeneration``) that any
+saved or deleted user, group, permission, team, product, feature or tag, and any
+change of someone's groups or permissions, replaces inside the writing transaction.
 
-The generation moves both at once (so the writing request itself sees its change) and
-again after commit (so nobody caches the old state, read before the commit, under
-the new generation). With ``REDIS_URL`` the cache is shared: every Daphne process sees
-a new generation at once. Writes that bypass model signals (``QuerySet.update``, raw
-SQL, bulk loads) are caught by the entries' lifetime, ``HELPDESK_DIRECTORY_CACHE_SECONDS``,
-or by calling :func:`invalidate`.
+Because the token lives in the database, a change reaches every process (with the
+local-memory cache as well as with Redis) exactly when it commits, and a rolled-back
+change never does: what its transaction cached went under a token nobody else ever
+reads. A request reads the token once (one small query) and keeps it, and what it
+unpickled, on the viewing user object, which lives as long as the request. Writes
+that bypass model signals (``QuerySet.update``, raw SQL, ``bulk_create``) are caught
+by the entries' lifetime, ``HELPDESK_DIRECTORY_CACHE_SECONDS``, or by calling
+:func:`invalidate`.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -25,13 +28,19 @@ from typing import Any, Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-_GENERATION_KEY = "helpdesk:directory:generation"
+# Part of every key: a release that changes what is cached must not unpickle the old shape.
+_FORMAT = 1
 # Tag suggestions offered by the desk's tag inputs.
 TAG_SUGGESTIONS = 50
+# Moves on every change made in this process, so a viewer's remembered token is re-read.
+_local_changes = itertools.count()
+_local_epoch = next(_local_changes)
+
+_GENERATION_MEMO = "_helpdesk_directory_generation"
+_PICK_LISTS_MEMO = "_helpdesk_pick_lists"
 
 
 @dataclass(frozen=True)
@@ -48,20 +57,38 @@ def _lifetime() -> int:
     return settings.HELPDESK_DIRECTORY_CACHE_SECONDS
 
 
-def generation() -> str:
-    current = cache.get(_GENERATION_KEY)
-    if current is None:
-        # A lost key (eviction, a restart of Redis, a new deployment) starts afresh.
-        cache.add(_GENERATION_KEY, uuid.uuid4().hex, None)
-        current = cache.get(_GENERATION_KEY)
-    return current
+def generation(viewer: Any = None) -> str:
+    """The current token; remembered on ``viewer`` (a request's user) until this process changes something."""
+    memo = getattr(viewer, _GENERATION_MEMO, None)
+    if memo is not None and memo[1] == _local_epoch:
+        return memo[0]
+    from helpdesk.models import DirectoryGeneration
+
+    token = DirectoryGeneration.objects.filter(pk=1).values_list("token", flat=True).first()
+    if token is None:
+        # First use, or a flushed table: start a generation nobody has cached under.
+        token = DirectoryGeneration.objects.get_or_create(pk=1, defaults={"token": uuid.uuid4().hex})[0].token
+    if viewer is not None:
+        setattr(viewer, _GENERATION_MEMO, (token, _local_epoch))
+    return token
 
 
-def _cached(name: str, build: Callable[[], Any]) -> Any:
+def invalidate() -> None:
+    """Start a new generation, visible to others when the current transaction commits."""
+    global _local_epoch
+    from helpdesk.models import DirectoryGeneration
+
+    token = uuid.uuid4().hex
+    if not DirectoryGeneration.objects.filter(pk=1).update(token=token):
+        DirectoryGeneration.objects.get_or_create(pk=1, defaults={"token": token})
+    _local_epoch = next(_local_changes)
+
+
+def _cached(viewer: Any, name: str, build: Callable[[], Any]) -> Any:
     if _lifetime() <= 0:
         return build()
+    key = f"helpdesk:directory:{_FORMAT}:{generation(viewer)}:{name}"
     try:
-        key = f"helpdesk:directory:{generation()}:{name}"
         value = cache.get(key)
     except Exception:  # noqa: BLE001 - an unreachable cache must not take the desk down
         logger.warning("directory cache unreachable; reading %s from the database", name, exc_info=True)
@@ -75,28 +102,16 @@ def _cached(name: str, build: Callable[[], Any]) -> Any:
     return value
 
 
-def _new_generation() -> None:
-    try:
-        cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
-    except Exception:  # noqa: BLE001 - the change itself must still be saved
-        # What was cached before expires within HELPDESK_DIRECTORY_CACHE_SECONDS.
-        logger.warning("directory cache unreachable; generation not renewed", exc_info=True)
-
-
-def invalidate() -> None:
-    """Start a new generation now and once more when the current transaction commits."""
-    _new_generation()
-    transaction.on_commit(_new_generation)
-
-
-def forget() -> None:
-    """Start a new generation without touching the database (tests, between two of them)."""
-    _new_generation()
-
-
-def pick_lists() -> PickLists:
+def pick_lists(viewer: Any) -> PickLists:
     """The directory every desk form picks from. Unscoped: the selectors decide who sees it."""
-    return _cached("pick-lists", _build_pick_lists)
+    memo = getattr(viewer, _PICK_LISTS_MEMO, None)
+    token = generation(viewer)
+    if memo is not None and memo[0] == token:
+        return memo[1]
+    lists = _cached(viewer, "pick-lists", _build_pick_lists)
+    if viewer is not None:
+        setattr(viewer, _PICK_LISTS_MEMO, (token, lists))
+    return lists
 
 
 def _build_pick_lists() -> PickLists:
@@ -121,9 +136,12 @@ def _build_pick_lists() -> PickLists:
     )
 
 
-def permission_set(user_id: int, build: Callable[[], set[str]]) -> set[str]:
-    """Someone's permissions ("app_label.codename"), cached for the generation."""
-    return set(_cached(f"permissions:{user_id}", lambda: frozenset(build())))
+def permission_set(user: Any, build: Callable[[], set[str]]) -> set[str]:
+    """Someone's permissions ("app_label.codename") for the generation; a superuser's are keyed apart."""
+    if user.pk is None:
+        return build()
+    name = f"permissions:{user.pk}:{int(bool(user.is_superuser))}"
+    return set(_cached(user, name, lambda: frozenset(build())))
 
 
 def connect_signals() -> None:

@@ -87,6 +87,17 @@ class ReferenceCounter(models.Model):
     value = models.BigIntegerField(default=0)
 
 
+class DirectoryGeneration(models.Model):
+    """One row: the token the directory cache files its entries under (``helpdesk/directory_cache.py``).
+
+    In the database rather than the cache so that a change of the directory reaches
+    every process, with or without Redis, exactly when it commits, and a rolled-back
+    change never does.
+    """
+
+    token = models.CharField(max_length=32)
+
+
 class TicketStatus(models.TextChoices):
     NEW = "new", "New"
     OPEN = "open", "Open"

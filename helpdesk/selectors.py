@@ -284,17 +284,19 @@ def ticket_list(
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     qs = _apply_filters(_list_queryset(user, with_requester_logins=with_requester_logins), user, filters)
     page = paginate(qs, sort=SORTS[filters.sort][1], cursor=cursor, page_size=page_size)
-    _attach_directory(page.items)
+    _attach_directory(page.items, viewer=user)
     return page
 
 
-def _attach_directory(tickets: list[Ticket]) -> None:
+def _attach_directory(tickets: list[Ticket], *, viewer) -> None:
     """Give each ticket its team and feature from the cached pick-lists instead of two more queries.
 
-    One the cache does not hold yet (created a moment ago elsewhere) is fetched, all
+    One the cache does not hold (written around the application) is fetched, all
     such in one query per kind.
     """
-    lists = directory_cache.pick_lists()
+    if not any(t.team_id is not None or t.feature_id is not None for t in tickets):
+        return
+    lists = directory_cache.pick_lists(viewer)
     for relation, known, follow in (("team", lists.teams, ()), ("feature", lists.features, ("product",))):
         field = Ticket._meta.get_field(relation)
         by_id = {row.pk: row for row in known}
@@ -457,7 +459,7 @@ def assignable_users(*, user) -> list:
     """People who can be assigned tickets (anyone with the right to work them), from the directory cache."""
     if not permissions.can_view_all_tickets(user):
         return []
-    return list(directory_cache.pick_lists().assignees)
+    return list(directory_cache.pick_lists(user).assignees)
 
 
 def team_member_candidates(*, user, team: Team | None) -> QuerySet:
@@ -486,7 +488,7 @@ def assignable_user_by_username(*, user, username: str):
 def teams(*, user) -> list[Team]:
     if not permissions.can_view_all_tickets(user):
         return []
-    return list(directory_cache.pick_lists().teams)
+    return list(directory_cache.pick_lists(user).teams)
 
 
 def team_by_id(*, user, team_id: int) -> Team:
@@ -500,7 +502,7 @@ def features(*, user) -> list:
     """Product features tickets can concern (the model is named by the ticket's foreign key)."""
     if not permissions.can_view_all_tickets(user):
         return []
-    return list(directory_cache.pick_lists().features)
+    return list(directory_cache.pick_lists(user).features)
 
 
 def feature_by_key(*, user, key: str):
@@ -515,7 +517,7 @@ def popular_tags(*, user, limit: int = directory_cache.TAG_SUGGESTIONS) -> list[
     if not permissions.can_view_all_tickets(user):
         return []
     if limit <= directory_cache.TAG_SUGGESTIONS:
-        return list(directory_cache.pick_lists().tag_names[:limit])
+        return list(directory_cache.pick_lists(user).tag_names[:limit])
     return list(Tag.objects.order_by("name").values_list("name", flat=True)[:limit])
 
 

@@ -10,7 +10,7 @@ import itertools
 import pytest
 from django.db import connection
 
-from helpdesk import directory_cache, roles, services
+from helpdesk import roles, services
 
 _counter = itertools.count(1)
 
@@ -132,13 +132,6 @@ def fast_password_hasher(request, settings):
     """
     if request.node.get_closest_marker("e2e") is None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_directory_cache():
-    """Each test starts a new directory generation: a rolled-back test leaves cached rows behind."""
-    directory_cache.forget()
-    yield
 
 
 @pytest.fixture

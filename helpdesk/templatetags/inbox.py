@@ -43,12 +43,12 @@ class _PageContext:
     def __init__(self) -> None:
         # One reverse() per page: a ticket's URL is this one with its reference in place.
         example = reverse("helpdesk:ticket_detail", kwargs={"reference": _PLACEHOLDER})
-        self.ticket_url_prefix, self.ticket_url_suffix = example.rsplit(_PLACEHOLDER, 1)
+        prefix, suffix = example.rsplit(_PLACEHOLDER, 1)
+        self.ticket_url_prefix, self.ticket_url_suffix = _text(prefix), _text(suffix)
         self.status_labels = {value: str(label) for value, label in TicketStatus.choices}
         self.priorities = {p.value: (p.slug, str(p.label)) for p in TicketPriority}
         self.tier_labels = {value: str(label) for value, label in Organization.Tier.choices}
         self.now = timezone.now()
-        self.local_now = timezone.localtime(self.now)
 
     def row(self, ticket, *, can_work: bool) -> str:
         reference = _text(ticket.reference)

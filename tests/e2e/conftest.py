@@ -97,10 +97,6 @@ def live_server_url(django_db_setup, tmp_path_factory) -> str:
         else:
             env[key] = value
     # REDIS_URL and HELPDESK_VAR_DIR pass through unchanged from this process.
-    if not env.get("REDIS_URL"):
-        # Without a shared cache the server would keep pick-lists and permission sets
-        # cached from an earlier test's rows (SQLite reuses ids after a flush).
-        env["HELPDESK_DIRECTORY_CACHE_SECONDS"] = "0"
     env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
     env["PYTHONUNBUFFERED"] = "1"
 

@@ -12,7 +12,7 @@ from helpdesk import services
 from tests.helpdesk.test_api_common import LIST_URL, client_for, detail_url, feature, messages_url, team  # noqa: F401
 
 # A ceiling, so that a constant but wasteful count also fails. In the steady state
-# the token or session and the user (2), the page joined with requesters, assignees
+# the token or session and the user (2), the directory generation (1), the page joined with requesters, assignees
 # and organizations (1), requesters' logins and tags (2); permissions, teams and
 # features come from the directory cache. The customer's list also loads their
 # customer record.
