@@ -148,7 +148,7 @@ def connect_signals() -> None:
     """Start a new generation whenever anything the cache holds changes."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group, Permission
-    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
     from helpdesk.models import Tag, Team, Ticket
 
@@ -160,6 +160,7 @@ def connect_signals() -> None:
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"directory-cache-delete-{model._meta.label}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(_on_m2m, sender=through, dispatch_uid=f"directory-cache-m2m-{through._meta.label}")
+    post_migrate.connect(_on_migrate, dispatch_uid="directory-cache-migrate")
 
 
 def _on_save(sender, instance, update_fields=None, **kwargs) -> None:
@@ -175,4 +176,17 @@ def _on_change(sender, **kwargs) -> None:
 
 def _on_m2m(sender, action: str, **kwargs) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
+        invalidate()
+
+
+def _on_migrate(sender, using: str = "default", **kwargs) -> None:
+    # Migrations add permissions with bulk_create and may change anything else; the
+    # table itself exists once this app is migrated.
+    from django.db import connections
+
+    from helpdesk.models import DirectoryGeneration
+
+    if sender.label != "helpdesk":
+        return
+    if DirectoryGeneration._meta.db_table in connections[using].introspection.table_names():
         invalidate()

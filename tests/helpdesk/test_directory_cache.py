@@ -282,3 +282,12 @@ def test_an_unreachable_cache_falls_back_to_the_database(agent, monkeypatch, cap
     assert fresh(agent).has_perm(permissions.WORK_TICKETS)
     assert Team.objects.filter(pk=team.pk).exists()
     assert "directory cache unreachable" in caplog.text
+
+
+def test_a_migration_ends_the_generation(agent):
+    # Migrations add permissions with bulk_create, which sends no signal of its own.
+    from django.core.management.sql import emit_post_migrate_signal
+
+    before = directory_cache.generation()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert directory_cache.generation() != before
