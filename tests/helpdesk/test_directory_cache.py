@@ -247,6 +247,22 @@ def test_ticket_list_takes_teams_and_features_from_the_cache(agent, make_ticket)
     assert len(captured.captured_queries) == 2  # the page, its tags
 
 
+def test_one_ticket_takes_its_team_and_feature_from_the_cache(agent, customer, ticket):
+    team = services.team_ensure(actor=None, name="Ops")
+    product = escalation_services.product_ensure(actor=None, key="web", name="Web")
+    feature = escalation_services.feature_ensure(actor=None, product=product, key="web.login", name="Login")
+    services.ticket_update(actor=agent, ticket=ticket, team=team, feature=feature)
+    viewer = fresh(agent)
+    selectors.ticket_get(user=viewer, reference=ticket.reference)
+
+    with CaptureQueriesContext(connection) as captured:
+        found = selectors.ticket_get(user=viewer, reference=ticket.reference)
+        assert (found.team.name, found.feature.key, found.feature.product.name) == ("Ops", "web.login", "Web")
+    assert len(captured.captured_queries) == 2  # the ticket, its tags
+    # The requester sees the same ticket (the portal leaves team and feature out).
+    assert selectors.ticket_get(user=fresh(customer.user), reference=ticket.reference).team.name == "Ops"
+
+
 def test_a_team_the_cache_does_not_hold_yet_is_fetched(agent, ticket):
     # bulk_create sends no signal: the cached pick-list lacks this team until it expires.
     directory_cache.pick_lists(fresh(agent))
