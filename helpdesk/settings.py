@@ -181,7 +181,7 @@ HELPDESK_MAX_BODY_BYTES = 64 * 1024
 HELPDESK_PAGE_SIZE = env_int("HELPDESK_PAGE_SIZE", 25)
 HELPDESK_TIMELINE_WINDOW = max(1, env_int("HELPDESK_TIMELINE_WINDOW", 100))
 # How long the desk's pick-lists and permission sets may be cached; every change made
-# through the application ends them at once, this bounds writes that bypass it. 0: off.
+# through the application ends them when it commits, this bounds writes that bypass it. 0: off.
 HELPDESK_DIRECTORY_CACHE_SECONDS = max(0, env_int("HELPDESK_DIRECTORY_CACHE_SECONDS", 60))
 
 # --- i18n / static ------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from helpdesk.models import Organization, TicketPriority, TicketStatus
-from helpdesk.templatetags.desk import relative_age
+from helpdesk.templatetags.desk import abstime, relative_age
 
 register = template.Library()
 
@@ -104,10 +104,8 @@ class _PageContext:
         """As ``{% when value compact=True %}``: the age shown, the exact local time in the title."""
         if not value:
             return ""
-        local = timezone.localtime(value)
-        exact = local.strftime("%a %-d %b %Y, %H:%M")
         return (
-            f'<time datetime="{_text(value.isoformat())}" title="{_text(exact)}">'
+            f'<time datetime="{_text(value.isoformat())}" title="{_text(abstime(value))}">'
             f"{_text(relative_age(value, now=self.now, compact=True))}</time>"
         )
 
