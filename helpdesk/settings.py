@@ -100,8 +100,26 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+DB_POOL = env_bool("DB_POOL", True)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    # Under Daphne every request runs its sync code in a thread of its own, so a
+    # persistent connection (CONN_MAX_AGE) is never reused: each request would open a
+    # new PostgreSQL session (~11 ms, and a cold backend). A pool per process keeps a
+    # bounded set of sessions open and hands them from request to request. With
+    # PgBouncer in transaction mode in front instead, set DB_POOL=0 (docs: README).
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 0)
+        )
+    }
+    if DB_POOL and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+            # The most sessions one process holds; requests beyond it wait for one.
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+            # Seconds a request waits for a free session before failing.
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
