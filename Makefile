@@ -23,8 +23,9 @@ migrate: setup
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# Links in emails name the address served here unless SITE_URL says otherwise.
 serve: setup
-	$(PY) -m daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application
+	SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(PY) -m daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application
 
 demo: seed
 	@echo "Serving the demo at http://$(HOST):$(PORT)/  (sign in as agent / demo)"

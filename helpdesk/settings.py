@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -48,6 +49,32 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+
+def _site_url() -> str:
+    """Where the desk is reached from outside: the start of every absolute link (emails).
+
+    Never taken from a request's Host header (helpdesk/links.py says why). In
+    production it defaults to https:// and the first host ALLOWED_HOSTS names, so
+    SECRET_KEY and ALLOWED_HOSTS stay all that production needs.
+    """
+    raw = os.environ.get("SITE_URL", "").strip()
+    if not raw:
+        if DEBUG:
+            return "http://127.0.0.1:8000"
+        host = next((h for h in ALLOWED_HOSTS if h != "*" and not h.startswith(".")), None)
+        if host is None:
+            raise ImproperlyConfigured(
+                "Set SITE_URL (e.g. https://desk.example.com): ALLOWED_HOSTS names no single host to build links from."
+            )
+        return f"https://{host}"
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"} or parts.query:
+        raise ImproperlyConfigured(f"SITE_URL must look like https://desk.example.com[:port], not {raw!r}.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+SITE_URL = _site_url()
 
 INSTALLED_APPS = [
     "daphne",  # first, so that `runserver` is Daphne's ASGI server

@@ -14,7 +14,8 @@ from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.dispatch import receiver
 
-from helpdesk import ratelimit
+from helpdesk import links, ratelimit
+from helpdesk.views.navigation import SafeNextMixin
 
 RATE_LIMITED = "rate_limited"
 
@@ -64,7 +65,7 @@ class RateLimitedAdminAuthenticationForm(RateLimitMixin, AdminAuthenticationForm
     """The admin's own sign-in page, counted against the same limit (it would be a way around it otherwise)."""
 
 
-class RateLimitedLoginView(auth_views.LoginView):
+class RateLimitedLoginView(SafeNextMixin, auth_views.LoginView):
     form_class = RateLimitedAuthenticationForm
     redirect_authenticated_user = True
 
@@ -114,6 +115,11 @@ class RateLimitedPasswordResetView(auth_views.PasswordResetView):
     submission counts, whether or not the address has an account: telling the two
     apart would tell a stranger which addresses have one.
     """
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        # The link starts from SITE_URL, never from the request's Host header.
+        return links.email_link_context()
 
     def post(self, request, *args, **kwargs):
         attempts, window = _reset_limit()

@@ -452,7 +452,8 @@ def test_bulk_over_https_never_goes_back_to_plain_http(agent_client, make_ticket
         {"tickets": [ticket.reference], "action": "unassign", "next": "https://testserver/inbox/?view=all"},
         secure=True,
     )
-    assert same_scheme["Location"] == "https://testserver/inbox/?view=all"
+    # This very site over the same scheme is followed, as a path.
+    assert same_scheme["Location"] == "/inbox/?view=all"
     relative = agent_client.post(
         reverse("helpdesk:inbox_bulk"),
         {"tickets": [ticket.reference], "action": "assign_me", "next": "/inbox/?view=all"},

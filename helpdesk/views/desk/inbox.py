@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from helpdesk import permissions, selectors, services
+from helpdesk import links, permissions, selectors, services
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.forms import BULK_ACTIONS, PRIORITY_CHOICES, STATUS_CHOICES, BulkForm
 from helpdesk.models import parse_reference
@@ -59,11 +59,7 @@ def inbox(request):
 
 
 def _back_to(request, target: str) -> str:
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("helpdesk:inbox")
+    return links.safe_next(request, target, default=reverse("helpdesk:inbox"))
 
 
 def _summary(result, missing: list[str]) -> tuple[str, str]:
@@ -91,7 +87,7 @@ def inbox_bulk(request):
         for field_errors in form.errors.values():
             for message in field_errors:
                 messages.error(request, message)
-        return redirect(back)
+        return HttpResponseRedirect(back)
     data = form.cleaned_data
     references = data["tickets"]
     tickets = selectors.tickets_by_references(user=user, references=references)
@@ -113,7 +109,7 @@ def inbox_bulk(request):
         result = services.ticket_bulk_update(actor=user, tickets=tickets, **change)
     except ActionForbidden as exc:
         messages.error(request, exc.message)
-        return redirect(back)
+        return HttpResponseRedirect(back)
     text, level = _summary(result, missing)
     getattr(messages, level)(request, text)
-    return redirect(back)
+    return HttpResponseRedirect(back)
