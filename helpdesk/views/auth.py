@@ -146,4 +146,5 @@ def _signed_out_notice(sender, request, user, **kwargs):
     # not obvious the click worked. The message lives in request storage (written
     # to the cookie on the way out), so the session flush that follows keeps it.
     if request is not None and user is not None and hasattr(request, "_messages"):
-        messages.info(request, "You have signed out.")
+        # The tag tells the next page to clear this browser's unsent drafts (static/helpdesk/site.js).
+        messages.info(request, "You have signed out.", extra_tags="signed-out")

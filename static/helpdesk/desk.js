@@ -54,12 +54,7 @@
     button.addEventListener("click", showHelp);
   });
 
-  // --- filters: apply on change, and keep empty fields out of the URL ------------------
-  document.querySelectorAll("[data-autosubmit]").forEach(function (field) {
-    field.addEventListener("change", function () {
-      if (field.form) submitForm(field.form);
-    });
-  });
+  // --- filters: keep empty fields out of the URL (site.js applies them on change) ------------
   var filterForm = document.getElementById("filter-form");
   if (filterForm) {
     filterForm.addEventListener("submit", function () {
