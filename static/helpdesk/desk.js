@@ -241,6 +241,10 @@
       if (saved && !body.value.trim()) {
         body.value = saved;
         if (draftState) draftState.textContent = "Draft restored";
+      } else if (body.value.trim()) {
+        // The server gave back refused words (the draft was dropped when they were sent):
+        // keep them again, so a reload of this page does not lose them.
+        try { storage.setItem(key, body.value); } catch (error) { /* ignore */ }
       }
       var timer = null;
       body.addEventListener("input", function () {

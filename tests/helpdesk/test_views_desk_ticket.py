@@ -45,6 +45,13 @@ def fields(ticket, **changes) -> dict:
     return data
 
 
+def post_refused(client, url: str, data: dict, *, ticket, anchor: str = ""):
+    """POST a submission the desk refuses: it redirects (303) to the ticket page, which shows the refusal once."""
+    response = client.post(url, data, follow=True)
+    assert response.redirect_chain == [(page_url(ticket) + anchor, 303)]
+    return response
+
+
 def hidden_value(html: str, name: str) -> str:
     return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
 
@@ -173,7 +180,9 @@ def test_reply_can_set_the_status(agent_client, ticket):
 def test_empty_body_is_refused_beside_the_textarea(agent_client, ticket):
     before = TicketEvent.objects.filter(ticket=ticket).count()
 
-    response = agent_client.post(message_url(ticket), {"body": "   ", "kind": "reply"})
+    response = post_refused(
+        agent_client, message_url(ticket), {"body": "   ", "kind": "reply"}, ticket=ticket, anchor="#composer"
+    )
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -185,7 +194,9 @@ def test_oversize_body_keeps_the_typed_text(agent_client, ticket):
     body = "Start of my long answer. " + "x" * (64 * 1024)
     before = TicketEvent.objects.filter(ticket=ticket).count()
 
-    response = agent_client.post(message_url(ticket), {"body": body, "kind": "reply"})
+    response = post_refused(
+        agent_client, message_url(ticket), {"body": body, "kind": "reply"}, ticket=ticket, anchor="#composer"
+    )
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -196,7 +207,13 @@ def test_oversize_body_keeps_the_typed_text(agent_client, ticket):
 
 
 def test_disallowed_status_with_reply_is_shown_and_text_kept(agent_client, ticket):
-    response = agent_client.post(message_url(ticket), {"body": "Closing this", "kind": "reply", "status": "closed"})
+    response = post_refused(
+        agent_client,
+        message_url(ticket),
+        {"body": "Closing this", "kind": "reply", "status": "closed"},
+        ticket=ticket,
+        anchor="#composer",
+    )
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -213,7 +230,9 @@ def test_closed_ticket_allows_notes_only(agent_client, agent, ticket):
     assert 'name="kind" value="note"' in html
     assert "This ticket is closed" in html
 
-    response = agent_client.post(message_url(ticket), {"body": "Late answer", "kind": "reply"})
+    response = post_refused(
+        agent_client, message_url(ticket), {"body": "Late answer", "kind": "reply"}, ticket=ticket, anchor="#composer"
+    )
     assert response.status_code == 400
     assert "replies are no longer possible" in response.content.decode()
     assert agent_client.post(message_url(ticket), {"body": "For the record", "kind": "note"}).status_code == 302
@@ -227,7 +246,7 @@ def test_product_manager_gets_read_only_fields_and_note_only_composer(client, pr
     assert 'id="fields-form"' not in html
     assert 'name="kind" value="reply"' not in html
     assert 'name="kind" value="note"' in html
-    response = client.post(update_url(ticket), fields(ticket, priority="urgent"))
+    response = post_refused(client, update_url(ticket), fields(ticket, priority="urgent"), ticket=ticket)
     assert response.status_code == 403
     assert "You may not change" in response.content.decode()
     assert Ticket.objects.get(pk=ticket.pk).priority_slug == "normal"
@@ -279,7 +298,9 @@ def test_unchanged_submit_says_so(agent_client, ticket):
 
 
 def test_invalid_transition_is_shown_beside_status_and_input_kept(agent_client, ticket):
-    response = agent_client.post(update_url(ticket), fields(ticket, status="closed", tags="typed-tag another"))
+    response = post_refused(
+        agent_client, update_url(ticket), fields(ticket, status="closed", tags="typed-tag another"), ticket=ticket
+    )
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -289,7 +310,7 @@ def test_invalid_transition_is_shown_beside_status_and_input_kept(agent_client, 
 
 
 def test_unknown_assignee_is_a_field_error(agent_client, ticket):
-    response = agent_client.post(update_url(ticket), fields(ticket, assignee="ghost"))
+    response = post_refused(agent_client, update_url(ticket), fields(ticket, assignee="ghost"), ticket=ticket)
 
     assert response.status_code == 400
     assert (
@@ -299,7 +320,7 @@ def test_unknown_assignee_is_a_field_error(agent_client, ticket):
 
 
 def test_too_long_tag_is_a_field_error(agent_client, ticket):
-    response = agent_client.post(update_url(ticket), fields(ticket, tags="ok " + "t" * 80))
+    response = post_refused(agent_client, update_url(ticket), fields(ticket, tags="ok " + "t" * 80), ticket=ticket)
 
     assert response.status_code == 400
     assert 'id="f-tags-error"' in response.content.decode()
@@ -327,7 +348,7 @@ def test_stale_version_is_a_409_showing_current_state_and_keeping_input(client, 
     services.ticket_update(actor=agent2, ticket=ticket, status="pending", priority="low")
     after_sam = Ticket.objects.get(pk=ticket.pk)
 
-    response = client.post(update_url(ticket), form)
+    response = post_refused(client, update_url(ticket), form, ticket=ticket)
 
     assert response.status_code == 409
     now = Ticket.objects.get(pk=ticket.pk)
@@ -364,7 +385,7 @@ def test_stale_version_without_baseline_keeps_every_submitted_value(agent_client
     stale = fields(ticket, priority="high")
     services.ticket_update(actor=agent2, ticket=ticket, status="pending")
 
-    response = agent_client.post(update_url(ticket), stale)
+    response = post_refused(agent_client, update_url(ticket), stale, ticket=ticket)
 
     assert response.status_code == 409
     html = response.content.decode()

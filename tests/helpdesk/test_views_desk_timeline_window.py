@@ -179,9 +179,11 @@ class TestTicketPage:
         services.ticket_update(actor=agent2, ticket=long_ticket, priority="urgent")
 
         response = agent_client.post(
-            reverse("helpdesk:ticket_update", kwargs={"reference": long_ticket.reference}), form
+            reverse("helpdesk:ticket_update", kwargs={"reference": long_ticket.reference}), form, follow=True
         )
 
+        # Redirected to the ticket page (post/redirect/get), which shows the conflict with its status.
+        assert response.redirect_chain == [(page_url(long_ticket), 303)]
         assert response.status_code == 409
         html = response.content.decode()
         assert "was changed by Sam Second while you were editing (priority)" in html

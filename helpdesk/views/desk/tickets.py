@@ -22,6 +22,8 @@ from helpdesk.views.desk._common import (
     load_options,
     not_found,
 )
+from helpdesk.views.desk import refused
+from helpdesk.views.desk.refused import RefusedSubmission
 from helpdesk.views.desk.timeline import build_timeline, describe_changes
 
 
@@ -125,7 +127,45 @@ def ticket_detail(request, reference: str):
     ticket = _ticket_or_none(request.user, reference)
     if ticket is None:
         return not_found(request)
+    submission = refused.take(request, reference=ticket.reference)
+    if submission is not None:
+        return _render_refused(request, ticket, submission)
     return render_ticket(request, ticket)
+
+
+def _render_refused(request, ticket, submission: RefusedSubmission):
+    """The page as the refused POST left it: the typed values, the errors, the conflict, its status."""
+    error = submission.domain_error()
+    common = {"page_error": submission.page_error, "status": submission.status}
+    if submission.form == "composer":
+        composer_form = MessageForm(submission.query_dict())
+        composer_form.is_valid()
+        if error is not None:
+            attach_error(composer_form, error, aliases={"internal": "kind"})
+        return render_ticket(request, ticket, composer_form=composer_form, **common)
+    options = _with_current_assignee(load_options(request.user), ticket)
+    fields_form = TicketFieldsForm(submission.query_dict(), **options.form_kwargs())
+    fields_form.is_valid()  # the same parsing the POST had; a service's error is added below
+    if error is not None:
+        attach_error(fields_form, error)
+    return render_ticket(
+        request, ticket, options=options, fields_form=fields_form, conflict=submission.conflict, **common
+    )
+
+
+def _refuse(request, ticket, *, form: str, status: int, data=None, error=None, conflict=None, page_error=None):
+    """Keep a refused submission for the ticket page and redirect there (see refused.py)."""
+    page = reverse("helpdesk:ticket_detail", kwargs={"reference": ticket.reference})
+    submission = RefusedSubmission(
+        reference=ticket.reference,
+        form=form,
+        data=refused.submitted(data if data is not None else request.POST),
+        status=status,
+        error={"message": error.message, "field": error.field} if error is not None else None,
+        page_error=page_error,
+        conflict=conflict,
+    )
+    return refused.keep(request, submission, to=page + ("#composer" if form == "composer" else ""))
 
 
 @desk_required
@@ -212,7 +252,7 @@ def ticket_update(request, reference: str):
     options = _with_current_assignee(load_options(user), ticket)
     form = TicketFieldsForm(request.POST, **options.form_kwargs())
     if not form.is_valid():
-        return render_ticket(request, ticket, options=options, fields_form=form, status=400)
+        return _refuse(request, ticket, form="fields", status=400)
     data = form.cleaned_data
     new_assignee = data["assignee"]
     unchanged_assignee = (new_assignee.pk if new_assignee else None) == ticket.assignee_id
@@ -239,27 +279,24 @@ def ticket_update(request, reference: str):
         since = selectors.ticket_timeline_after(user=user, ticket=current, after=data.get("seen"))
         actors, kinds = describe_changes(since, me=user, requester=current.requester)
         merged, differs = _merge_conflict(posted=request.POST, current=current, labels=options.user_labels)
-        window = _timeline_window(request, current)
+        latest = selectors.ticket_timeline_window(user=user, ticket=current, limit=1).events
         # Only the version moves on, so submitting again is a deliberate choice over the new state.
         merged["version"] = str(current.version)
-        merged["seen"] = str(window.events[-1].pk if window.events else 0)
-        form = TicketFieldsForm(merged, **options.form_kwargs())
-        form.is_valid()
+        merged["seen"] = str(latest[-1].pk if latest else 0)
         conflict = {"actors": actors, "kinds": kinds, "differs": differs}
-        return render_ticket(
-            request, current, options=options, window=window, fields_form=form, conflict=conflict, status=409
-        )
+        return _refuse(request, current, form="fields", status=409, data=merged, conflict=conflict)
     except NotFound:
         return not_found(request)
     except DomainError as exc:
-        attach_error(form, exc)
-        return render_ticket(
+        # A closed ticket shows no properties form, so its refusal is said above the page.
+        shown_above = exc.http_status == 403 or ticket.is_closed
+        return _refuse(
             request,
             ticket,
-            options=options,
-            fields_form=form,
-            page_error=exc.message if exc.http_status == 403 else None,
+            form="fields",
             status=exc.http_status,
+            error=exc,
+            page_error=exc.message if shown_above else None,
         )
     if updated.version == data["version"]:
         messages.info(request, "Nothing to save: the values were unchanged.")
@@ -280,7 +317,7 @@ def ticket_message(request, reference: str):
         return not_found(request)
     form = MessageForm(request.POST)
     if not form.is_valid():
-        return render_ticket(request, ticket, composer_form=form, status=400)
+        return _refuse(request, ticket, form="composer", status=400)
     data = form.cleaned_data
     internal = data["kind"] == "note"
     try:
@@ -290,13 +327,13 @@ def ticket_message(request, reference: str):
     except NotFound:
         return not_found(request)
     except DomainError as exc:
-        attach_error(form, exc, aliases={"internal": "kind"})
-        return render_ticket(
+        return _refuse(
             request,
             ticket,
-            composer_form=form,
-            page_error=exc.message if exc.http_status == 403 else None,
+            form="composer",
             status=exc.http_status,
+            error=exc,
+            page_error=exc.message if exc.http_status == 403 else None,
         )
     after = message.ticket
     text = "Internal note added." if internal else "Reply sent."
