@@ -25,7 +25,10 @@ BULK_ACTIONS = {
     "unassign": "Unassign",
     "status": "Set status",
     "priority": "Set priority",
+    "tags": "Change tags",
 }
+# "select all N matching" acts on at most this many tickets per submit (the first ones of the list).
+BULK_MATCHING_LIMIT = 500
 
 
 def split_tags(text: str) -> list[str]:
@@ -142,23 +145,38 @@ class NewTicketForm(_RoutingForm):
 
 
 class BulkForm(_Choices):
-    tickets = forms.MultipleChoiceField(
-        error_messages={"required": "Select at least one ticket (x, or the checkboxes) first."}
-    )
+    """The inbox's bulk bar: the selected tickets (or every ticket of the list, ``scope=matching``) and one change."""
+
+    tickets = forms.MultipleChoiceField(required=False)
+    # "matching": the list described by ``matching`` (the inbox's query string), which the
+    # server evaluates again; the boxes ticked on the page are then ignored.
+    scope = forms.ChoiceField(required=False, choices=[("selected", "selected"), ("matching", "matching")])
+    matching = forms.CharField(required=False, max_length=4000)
     action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()))
     assignee = forms.CharField(required=False, max_length=150)
     status = forms.ChoiceField(required=False, choices=[("", "—")] + STATUS_CHOICES)
     priority = forms.ChoiceField(required=False, choices=[("", "—")] + PRIORITY_CHOICES)
+    add_tags = forms.CharField(required=False, max_length=2000)
+    remove_tags = forms.CharField(required=False, max_length=2000)
     next = forms.CharField(required=False, max_length=2000)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # Any reference is accepted here; which of them exist and are visible is the selector's answer.
         selected = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
-        self.fields["tickets"].choices = [(r, r) for r in selected[:500]]
+        self.fields["tickets"].choices = [(r, r) for r in selected[:BULK_MATCHING_LIMIT]]
+
+    def clean_add_tags(self):
+        return split_tags(self.cleaned_data["add_tags"])
+
+    def clean_remove_tags(self):
+        return split_tags(self.cleaned_data["remove_tags"])
 
     def clean(self):
         data = super().clean()
+        data["scope"] = data.get("scope") or "selected"
+        if data["scope"] == "selected" and not data.get("tickets") and "tickets" not in self.errors:
+            self.add_error("tickets", "Select at least one ticket (x, or the checkboxes) first.")
         action = data.get("action")
         if action == "assign":
             if not data.get("assignee"):
@@ -172,4 +190,6 @@ class BulkForm(_Choices):
             self.add_error("status", "Choose the status to set.")
         if action == "priority" and not data.get("priority"):
             self.add_error("priority", "Choose the priority to set.")
+        if action == "tags" and not (data.get("add_tags") or data.get("remove_tags")):
+            self.add_error("add_tags", "Name the tags to add or to remove.")
         return data

@@ -538,3 +538,41 @@ def customer_lookup(*, user, identifier: str) -> Customer:
         raise InvalidInput(f"No customer with username or email {text!r}.", field="requester")
     return customer
 
+
+
+# --- a whole list at once (the inbox's "select all N matching") ------------------------------------
+
+
+@dataclass(frozen=True)
+class MatchingSummary:
+    """How many tickets a list holds, counted no further than ``cap`` (``more``: there are others)."""
+
+    count: int
+    more: bool
+    statuses: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.count:,}" + ("+" if self.more else "")
+
+
+def _matching_queryset(*, user, filters: TicketFilters) -> QuerySet[Ticket]:
+    return _apply_filters(tickets_visible_to(user), user, filters).order_by(*SORTS[filters.sort][1].order_by())
+
+
+def ticket_matching_summary(*, user, filters: TicketFilters, cap: int) -> MatchingSummary:
+    """Count the list ``filters`` describe up to ``cap`` (one query, never a full count), and the statuses among them.
+
+    Read in the list's own order, the plan is the one its first page uses, so the
+    cost is that of ``cap`` rows whatever the table's size.
+    """
+    statuses = list(_matching_queryset(user=user, filters=filters).values_list("status", flat=True)[: cap + 1])
+    return MatchingSummary(count=min(len(statuses), cap), more=len(statuses) > cap, statuses=frozenset(statuses))
+
+
+def tickets_matching(*, user, filters: TicketFilters, limit: int, exclude: Q | None = None) -> list[Ticket]:
+    """The first ``limit`` tickets of the list ``filters`` describe, in its order, leaving out ``exclude``."""
+    qs = _matching_queryset(user=user, filters=filters)
+    if exclude is not None:
+        qs = qs.exclude(exclude)
+    return list(qs.defer("search_document")[:limit])

@@ -18,10 +18,9 @@ from helpdesk.services.bulk import (
     ticket_backdate_demo,
     ticket_bulk_load,
 )
+from helpdesk.services.ticket_bulk import BulkResult, status_refusal, ticket_bulk_tag, ticket_bulk_update
 from helpdesk.services.tickets import (
     UNSET,
-    BulkResult,
-    ticket_bulk_update,
     ticket_close_solved,
     ticket_create,
     ticket_message_post,
@@ -46,7 +45,9 @@ __all__ = [
     "user_ensure",
     "user_set_active",
     "user_set_roles",
+    "ticket_bulk_tag",
     "ticket_bulk_update",
+    "status_refusal",
     "ticket_close_solved",
     "ticket_create",
     "ticket_message_post",

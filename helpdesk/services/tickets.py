@@ -488,41 +488,6 @@ def ticket_message_post(
     return message
 
 
-# --- bulk -----------------------------------------------------------------------------
-
-
-@dataclass
-class BulkResult:
-    updated: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-
-def ticket_bulk_update(
-    *,
-    actor: AbstractBaseUser,
-    tickets: Iterable[Ticket],
-    status: str = UNSET,
-    assignee: AbstractBaseUser | None = UNSET,
-    priority: int | str = UNSET,
-    team: Team | None = UNSET,
-) -> BulkResult:
-    """Apply one change to many tickets; each ticket succeeds or is skipped with a reason."""
-    _require(permissions.can_work_tickets(actor), "You may not change tickets.")
-    result = BulkResult()
-    with transaction.atomic():
-        for ticket in tickets:
-            try:
-                with transaction.atomic():
-                    ticket_update(
-                        actor=actor, ticket=ticket, status=status, assignee=assignee, priority=priority, team=team
-                    )
-            except (InvalidInput, TransitionNotAllowed, ActionForbidden, NotFound) as error:
-                result.skipped[ticket.reference] = error.message
-            else:
-                result.updated.append(ticket.reference)
-    return result
-
-
 # --- auto-close ---------------------------------------------------------------------------
 
 

@@ -53,13 +53,15 @@ class _PageContext:
     def row(self, ticket, *, can_work: bool) -> str:
         reference = _text(ticket.reference)
         slug, priority_label = self.priorities.get(ticket.priority, ("normal", str(ticket.priority)))
+        status = _text(ticket.status)
+        # data-status: the bulk bar offers only the statuses every ticked ticket may move to.
         check = (
-            f'<input type="checkbox" name="tickets" value="{reference}" form="bulk-form" aria-label="Select {reference}">'
+            f'<input type="checkbox" name="tickets" value="{reference}" form="bulk-form" data-status="{status}"'
+            f' aria-label="Select {reference}">'
             if can_work
             else ""
         )
         url = f"{self.ticket_url_prefix}{_text(quote(ticket.reference))}{self.ticket_url_suffix}"
-        status = _text(ticket.status)
         return (
             f'<tr class="ticket-row priority-row-{_text(slug)}">'
             f'<td class="col-check">{check}</td>'

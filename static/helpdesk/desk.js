@@ -99,24 +99,133 @@
     var boxes = rows.map(function (row) { return row.querySelector('input[name="tickets"]'); });
     var needSelection = document.querySelectorAll("[data-needs-selection]");
 
+    // The bulk bar: which statuses the selection may take, and "select all N matching".
+    var bulkForm = document.getElementById("bulk-form");
+    var statusSelect = document.getElementById("bulk-status");
+    var statusNote = document.getElementById("bulk-status-note");
+    var scopeInput = document.getElementById("bulk-scope");
+    var matchingBar = document.getElementById("bulk-matching");
+    var matchingToggle = document.getElementById("bulk-matching-toggle");
+    var readJson = function (id, fallback) {
+      var source = document.getElementById(id);
+      if (!source) return fallback;
+      try { return JSON.parse(source.textContent); } catch (error) { return fallback; }
+    };
+    var transitions = readJson("status-transitions", { labels: {}, next: {} });
+    var matching = null; // the server's summary of the whole list, once "select all matching" is chosen
+    var counting = false;
+
+    // A target is offered when every selected ticket either may move to it or already has it,
+    // and at least one of them would move. The server checks each ticket again regardless.
+    var offeredStatuses = function (statuses) {
+      return Object.keys(transitions.labels).filter(function (target) {
+        var moves = false;
+        for (var i = 0; i < statuses.length; i += 1) {
+          if (statuses[i] === target) continue;
+          if ((transitions.next[statuses[i]] || []).indexOf(target) < 0) return false;
+          moves = true;
+        }
+        return moves;
+      });
+    };
+
+    var updateStatusOptions = function (statuses) {
+      if (!statusSelect) return;
+      var offered = offeredStatuses(statuses);
+      Array.prototype.forEach.call(statusSelect.options, function (option) {
+        if (!option.value) return;
+        var off = statuses.length > 0 && offered.indexOf(option.value) < 0;
+        option.disabled = off;
+        option.hidden = off;
+      });
+      if (statusSelect.selectedOptions.length && statusSelect.selectedOptions[0].disabled) statusSelect.value = "";
+      var button = document.getElementById("bulk-status-button");
+      if (button && statuses.length && !offered.length) button.disabled = true;
+      if (statusNote) {
+        var labels = statuses.map(function (s) { return (transitions.labels[s] || s).toLowerCase(); });
+        statusNote.textContent = !statuses.length ? "" :
+          (!offered.length ? "No status fits every selected ticket (" + labels.join(", ") + ")." :
+           "Statuses offered: those every selected ticket can move to.");
+      }
+    };
+
+    var showMatchingBar = function (selected, available) {
+      if (!matchingBar || !bulkForm) return;
+      var longer = bulkForm.hasAttribute("data-list-longer");
+      var text = matchingBar.querySelector(".bulk-matching-text");
+      if (matching) {
+        var limit = parseInt(bulkForm.dataset.matchingLimit, 10) || 500;
+        text.textContent = "All " + matching.label + " matching tickets are selected." +
+          (matching.count > limit || matching.more ? " An action changes the first " + limit + " of them." : "");
+        matchingToggle.textContent = "Select only this page";
+        matchingBar.hidden = false;
+      } else if (longer && available > 0 && selected === available) {
+        text.textContent = "All " + available + " tickets on this page are selected.";
+        matchingToggle.textContent = counting ? "Counting…" : "Select all matching tickets";
+        matchingBar.hidden = false;
+      } else {
+        matchingBar.hidden = true;
+      }
+    };
+
     var updateBulk = function () {
       var selected = 0;
+      var statuses = [];
       rows.forEach(function (row, index) {
         var box = boxes[index];
         var on = !!(box && box.checked);
         row.classList.toggle("is-selected", on);
-        if (on) selected += 1;
+        if (on) {
+          selected += 1;
+          if (box.dataset.status && statuses.indexOf(box.dataset.status) < 0) statuses.push(box.dataset.status);
+        }
       });
+      var available = boxes.filter(Boolean).length;
+      if (matching && selected !== available) matching = null; // unticking one leaves "all matching"
+      if (scopeInput) scopeInput.value = matching ? "matching" : "selected";
+      if (matching) statuses = matching.statuses.slice();
       if (countLabel) {
-        countLabel.textContent = selected ? selected + " selected" : "Select tickets to change them together";
+        countLabel.textContent = matching ? matching.label + " selected" :
+          (selected ? selected + " selected" : "Select tickets to change them together");
       }
-      needSelection.forEach(function (button) { button.disabled = selected === 0; });
+      needSelection.forEach(function (button) { button.disabled = selected === 0 && !matching; });
+      updateStatusOptions(statuses);
+      showMatchingBar(selected, available);
       if (selectAll) {
-        var available = boxes.filter(Boolean).length;
         selectAll.checked = selected > 0 && selected === available;
         selectAll.indeterminate = selected > 0 && selected < available;
       }
     };
+
+    if (matchingToggle && bulkForm) {
+      matchingToggle.addEventListener("click", function () {
+        if (matching) {
+          matching = null;
+          updateBulk();
+          return;
+        }
+        if (counting) return;
+        counting = true;
+        updateBulk();
+        fetch(bulkForm.dataset.matchingUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (summary) {
+            counting = false;
+            if (summary && typeof summary.count === "number") {
+              matching = { count: summary.count, more: !!summary.more, label: String(summary.label),
+                           statuses: Array.isArray(summary.statuses) ? summary.statuses : [] };
+            }
+            updateBulk();
+          })
+          .catch(function () { counting = false; updateBulk(); });
+      });
+    }
+
+    // The tickets just changed stay ticked after the page comes back.
+    var kept = readJson("bulk-kept-selection", []);
+    if (Array.isArray(kept) && kept.length) {
+      boxes.forEach(function (box) { if (box && kept.indexOf(box.value) >= 0) box.checked = true; });
+    }
 
     var focusRow = function (index) {
       if (!rows.length) return;

@@ -272,10 +272,11 @@ def test_bulk_status_reports_skipped_tickets_with_reason(agent_client, agent, ma
     assert Ticket.objects.get(pk=ok.pk).status == TicketStatus.PENDING
     assert Ticket.objects.get(pk=closed.pk).status == TicketStatus.CLOSED
     html = response.content.decode()
-    assert "Updated 1 ticket (" in html
-    assert "Skipped 2" in html
-    assert f"{closed.reference}: A closed ticket cannot become pending" in html
-    assert "HD-999999: not found" in html
+    assert f"Updated 1 ticket ({ok.reference})." in html
+    # Each refusal in plain words that name the ticket.
+    assert "Not changed (2):" in html
+    assert f"{closed.reference} is closed and can no longer change." in html
+    assert "HD-999999 was not found." in html
 
 
 def test_bulk_assign_to_someone_and_unassign(agent_client, agent, agent2, make_ticket):

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from helpdesk import permissions
-from helpdesk.views.desk.inbox import inbox, inbox_bulk
+from helpdesk.views.desk.inbox import inbox, inbox_bulk, inbox_matching
 from helpdesk.views.desk.new import requester_lookup, ticket_new
 from helpdesk.views.desk.tickets import ticket_detail, ticket_message, ticket_timeline_earlier, ticket_update
 
@@ -23,6 +23,7 @@ __all__ = [
     "home",
     "inbox",
     "inbox_bulk",
+    "inbox_matching",
     "no_role",
     "requester_lookup",
     "ticket_detail",

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.db.models import Q
+from django.http import HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from helpdesk import links, permissions, selectors, services
 from helpdesk.errors import ActionForbidden, InvalidInput
-from helpdesk.forms import BULK_ACTIONS, PRIORITY_CHOICES, STATUS_CHOICES, BulkForm
-from helpdesk.models import parse_reference
+from helpdesk.forms import BULK_ACTIONS, BULK_MATCHING_LIMIT, PRIORITY_CHOICES, STATUS_CHOICES, BulkForm
+from helpdesk.models import Ticket, TicketPriority, parse_reference
 from helpdesk.views.desk._common import desk_required, load_options
 
 FILTER_PARAMS = ("status", "priority", "assignee", "team", "tag", "feature", "q", "requester")
@@ -54,6 +55,10 @@ def inbox(request):
         "tag_suggestions": selectors.popular_tags(user=user),
         "can_work": permissions.can_work_tickets(user),
         "bulk_actions": BULK_ACTIONS,
+        "status_transitions": transition_data(),
+        "matching_query": _matching_query(request.GET),
+        "kept_selection": request.session.pop(KEPT_SELECTION_KEY, []),
+        "bulk_matching_limit": BULK_MATCHING_LIMIT,
     }
     return render(request, "helpdesk/inbox.html", context, status=400 if error else 200)
 
@@ -62,18 +67,71 @@ def _back_to(request, target: str) -> str:
     return links.safe_next(request, target, default=reverse("helpdesk:inbox"))
 
 
-def _summary(result, missing: list[str]) -> tuple[str, str]:
-    """The flash text: how many changed, and each skipped ticket with its reason."""
+# --- bulk changes -------------------------------------------------------------------------------------
+
+# How many tickets the summary names one by one; beyond that it gives the number.
+NAMED_IN_SUMMARY = 10
+# "select all N matching" counts this far and then says "1,000+".
+MATCHING_COUNT_CAP = 1000
+KEPT_SELECTION_KEY = "helpdesk.inbox_selection"
+
+
+def transition_data() -> dict:
+    """The allowed-transition table and the status labels, as the bulk bar's script reads them."""
+    return {
+        "labels": {value: str(label) for value, label in STATUS_CHOICES},
+        "next": {status: sorted(allowed) for status, allowed in Ticket.ALLOWED_TRANSITIONS.items()},
+    }
+
+
+def _matching_query(params) -> str:
+    """The list's query string without its page: what "all matching" means, for the server to evaluate again."""
+    query = params.copy()
+    query.pop("cursor", None)
+    return query.urlencode()
+
+
+def _named(references: list[str]) -> str:
+    if len(references) > NAMED_IN_SUMMARY:
+        return ""
+    return f" ({', '.join(references)})"
+
+
+def _summary(result, missing: list[str]) -> list[tuple[str, str]]:
+    """The flash messages after a bulk change: what changed, what already was so, and each refusal in plain words."""
+    lines: list[tuple[str, str]] = []
+    refusals = list(result.skipped.values()) + [f"{reference} was not found." for reference in missing]
     count = len(result.updated)
-    text = f"Updated {count} ticket{'s' if count != 1 else ''}"
-    text += f" ({', '.join(result.updated)})." if result.updated else "."
-    skipped = dict(result.skipped)
-    skipped.update({reference: "not found" for reference in missing})
-    if skipped:
-        reasons = "; ".join(f"{reference}: {reason}" for reference, reason in skipped.items())
-        text += f" Skipped {len(skipped)}: {reasons}"
-    level = "success" if not skipped else ("warning" if result.updated else "error")
-    return text, level
+    if count or not (result.unchanged or refusals):
+        level = "success" if not refusals else "warning"
+        lines.append((level, f"Updated {count} ticket{'s' if count != 1 else ''}{_named(result.updated)}."))
+    if result.unchanged:
+        same = len(result.unchanged)
+        who = ", ".join(result.unchanged) if same <= NAMED_IN_SUMMARY else f"{same} tickets"
+        lines.append(("info", f"{who} already had that value; left as {'it was' if same == 1 else 'they were'}."))
+    if refusals:
+        shown = " ".join(refusals[:NAMED_IN_SUMMARY])
+        rest = len(refusals) - NAMED_IN_SUMMARY
+        more = f" And {rest} more for the same kind of reason." if rest > 0 else ""
+        level = "warning" if count or result.unchanged else "error"
+        lines.append((level, f"Not changed ({len(refusals)}): {shown}{more}"))
+    return lines
+
+
+def _change_for(action: str, data: dict, user) -> tuple[dict, Q | None]:
+    """The ticket_bulk_update arguments for ``action``, and which tickets already have that value."""
+    if action == "assign_me":
+        return {"assignee": user}, Q(assignee=user)
+    if action == "assign":
+        return {"assignee": data["assignee"]}, Q(assignee=data["assignee"])
+    if action == "unassign":
+        return {"assignee": None}, Q(assignee__isnull=True)
+    if action == "status":
+        return {"status": data["status"]}, Q(status=data["status"])
+    if action == "priority":
+        priority = TicketPriority.from_name(data["priority"])
+        return {"priority": data["priority"]}, Q(priority=priority)
+    return {}, None
 
 
 @desk_required
@@ -89,27 +147,61 @@ def inbox_bulk(request):
                 messages.error(request, message)
         return HttpResponseRedirect(back)
     data = form.cleaned_data
-    references = data["tickets"]
-    tickets = selectors.tickets_by_references(user=user, references=references)
-    found = {t.number for t in tickets}
-    missing = [r for r in references if parse_reference(r) not in found]
-    change: dict = {}
     action = data["action"]
-    if action == "assign_me":
-        change["assignee"] = user
-    elif action == "assign":
-        change["assignee"] = data["assignee"]
-    elif action == "unassign":
-        change["assignee"] = None
-    elif action == "status":
-        change["status"] = data["status"]
-    elif action == "priority":
-        change["priority"] = data["priority"]
+    change, already = _change_for(action, data, user)
+    missing: list[str] = []
+    summary = None
+    if data["scope"] == "matching":
+        try:
+            filters = selectors.parse_filters(QueryDict(data["matching"]), default_view=selectors.DEFAULT_VIEW)
+        except InvalidInput as exc:
+            messages.error(request, f"The list to change is not valid: {exc.message}")
+            return HttpResponseRedirect(back)
+        summary = selectors.ticket_matching_summary(user=user, filters=filters, cap=MATCHING_COUNT_CAP)
+        # Those that already have the value are left out, so applying again reaches the next ones.
+        tickets = selectors.tickets_matching(user=user, filters=filters, limit=BULK_MATCHING_LIMIT, exclude=already)
+    else:
+        references = data["tickets"]
+        tickets = selectors.tickets_by_references(user=user, references=references)
+        found = {t.number for t in tickets}
+        missing = [r for r in references if parse_reference(r) not in found]
     try:
-        result = services.ticket_bulk_update(actor=user, tickets=tickets, **change)
-    except ActionForbidden as exc:
+        if action == "tags":
+            result = services.ticket_bulk_tag(
+                actor=user, tickets=tickets, add=data["add_tags"], remove=data["remove_tags"]
+            )
+        else:
+            result = services.ticket_bulk_update(actor=user, tickets=tickets, **change)
+    except (ActionForbidden, InvalidInput) as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
-    text, level = _summary(result, missing)
-    getattr(messages, level)(request, text)
+    for level, text in _summary(result, missing):
+        getattr(messages, level)(request, text)
+    if summary is not None and summary.count > BULK_MATCHING_LIMIT:
+        messages.info(
+            request,
+            f"One action changes at most {BULK_MATCHING_LIMIT} tickets: this one took the first of the "
+            f"{summary.label} matching. Apply it again for the next ones.",
+        )
+    # The same tickets stay ticked on the page the browser returns to.
+    request.session[KEPT_SELECTION_KEY] = [t.reference for t in tickets]
     return HttpResponseRedirect(back)
+
+
+@desk_required
+def inbox_matching(request):
+    """``GET ?<the inbox's filters>``: how many tickets the list holds (capped) and their statuses, for "select all"."""
+    try:
+        filters = selectors.parse_filters(request.GET, default_view=selectors.DEFAULT_VIEW)
+    except InvalidInput as exc:
+        return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
+    summary = selectors.ticket_matching_summary(user=request.user, filters=filters, cap=MATCHING_COUNT_CAP)
+    return JsonResponse(
+        {
+            "count": summary.count,
+            "more": summary.more,
+            "label": summary.label,
+            "statuses": sorted(summary.statuses),
+            "limit": BULK_MATCHING_LIMIT,
+        }
+    )
