@@ -218,3 +218,18 @@ def test_a_malformed_site_url_is_refused_at_start(bad):
     done = _settings_in_a_fresh_process({"SITE_URL": bad}, "print(settings.SITE_URL)")
     assert done.returncode != 0
     assert "SITE_URL must look like" in done.stderr
+
+
+def test_production_needs_only_secret_key_and_allowed_hosts():
+    """SITE_URL has a production default, so check --deploy stays clean with the two settings alone."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "DEBUG", "ALLOWED_HOSTS", "SECRET_KEY"}}
+    env.update(DEBUG="0", SECRET_KEY="k" * 20 + "-production-secret-for-the-check-" + "z" * 20, ALLOWED_HOSTS="desk.example.com")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
