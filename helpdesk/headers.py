@@ -70,7 +70,7 @@ def _signed_in(request) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the Content-Security-Policy and, for signed-in people and POST answers, ``Cache-Control: private, no-store``."""
+    """The Content-Security-Policy on every response; ``private, no-store`` for signed-in people and POST answers."""
 
     def __init__(self, get_response):
         self.get_response = get_response

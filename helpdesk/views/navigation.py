@@ -17,7 +17,7 @@ from helpdesk import links
 
 
 class SafeNextMixin:
-    """For Django's ``RedirectURLMixin`` views: the ``next`` they follow, and echo into their forms, is a same-site path."""
+    """For Django's ``RedirectURLMixin`` views: the ``next`` they follow (and echo into forms) is a same-site path."""
 
     def get_redirect_url(self) -> str:
         request = self.request

@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 LISTEN = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", function (event) {
-  window.__cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline") + " " + (event.sourceFile || "") + ":" + event.lineNumber);
+  window.__cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline") + " "
+    + (event.sourceFile || "") + ":" + event.lineNumber);
 });
 """
 

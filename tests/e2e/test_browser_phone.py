@@ -17,7 +17,8 @@ MEASURE = """() => {
   const visible = (el) => {
     const box = el.getBoundingClientRect();
     const style = getComputedStyle(el);
-    return box.width > 0 && box.height > 0 && style.visibility !== "hidden" && el.closest("[hidden], dialog:not([open])") === null;
+    return box.width > 0 && box.height > 0 && style.visibility !== "hidden"
+      && el.closest("[hidden], dialog:not([open])") === null;
   };
   const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.name ? "[name=" + el.name + "]" : "")
       + " '" + (el.textContent || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 30) + "'";
@@ -31,7 +32,9 @@ MEASURE = """() => {
     if (el.tagName === "A" && getComputedStyle(el).display === "inline" && el.closest("p, li, td, dd, span.muted")
         && el.parentElement.textContent.trim() !== el.textContent.trim()) return;
     const box = el.getBoundingClientRect();
-    if (box.height < 44 || box.width < 44) problems.push(name(el) + " " + Math.round(box.width) + "x" + Math.round(box.height));
+    if (box.height < 44 || box.width < 44) {
+      problems.push(name(el) + " " + Math.round(box.width) + "x" + Math.round(box.height));
+    }
   });
   return problems;
 }"""

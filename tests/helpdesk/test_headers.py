@@ -118,7 +118,7 @@ def test_over_https_the_websocket_allowed_is_wss(agent_client):
 
 
 class _InlineCodeFinder(HTMLParser):
-    """Collects what a policy without 'unsafe-inline' would block: inline scripts, <style>, style= and on…= attributes."""
+    """What a policy without 'unsafe-inline' blocks: inline scripts, <style>, style= and on…= attributes."""
 
     def __init__(self):
         super().__init__()
@@ -151,7 +151,7 @@ def test_the_ticket_page_with_a_conflict_and_errors_contains_no_inline_code(agen
     services.ticket_update(actor=agent2, ticket=ticket, status="pending")
     response = agent_client.post(
         reverse("helpdesk:ticket_update", args=[ticket.reference]),
-        {"version": version, "status": "new", "priority": "high", "assignee": "", "team": "", "tags": "", "feature": ""},
+        {"version": version, "status": "new", "priority": "high", "assignee": "", "team": "", "tags": ""},
         follow=True,
     )
     finder = _InlineCodeFinder()
@@ -235,7 +235,9 @@ def _api_answer_in_a_fresh_process(env: dict[str, str]) -> str:
     )
     full_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "ALLOWED_HOSTS", "SECRET_KEY"}}
     full_env.update(env, DJANGO_SETTINGS_MODULE="helpdesk.settings")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

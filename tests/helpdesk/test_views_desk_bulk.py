@@ -35,7 +35,8 @@ TRANSITIONS = {
 
 
 def json_block(html: str, element_id: str):
-    return json.loads(re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S).group(1))
+    found = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
 
 
 def flashes(response) -> list[str]:

@@ -14,6 +14,7 @@ from helpdesk import permissions, selectors, services
 from helpdesk.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from helpdesk.forms import PRIORITY_CHOICES, MessageForm, TicketFieldsForm, split_tags
 from helpdesk.models import TicketPriority, TicketStatus
+from helpdesk.views.desk import refused
 from helpdesk.views.desk._common import (
     DeskOptions,
     attach_error,
@@ -22,7 +23,6 @@ from helpdesk.views.desk._common import (
     load_options,
     not_found,
 )
-from helpdesk.views.desk import refused
 from helpdesk.views.desk.refused import RefusedSubmission
 from helpdesk.views.desk.timeline import build_timeline, describe_changes
 
