@@ -210,6 +210,12 @@ class RoleAdmin(DjangoGroupAdmin):
             return False
         return super().has_delete_permission(request, obj) and permissions.can_grant_privileges(request.user)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A built-in role is what helpdesk/roles.py says (migrate restores it): shown, not edited.
+        if obj is not None and obj.name in roles.ROLE_PERMISSIONS:
+            return ["name", "permissions"]
+        return []
+
     def save_model(self, request, obj, form, change):
         wanted = form.cleaned_data.get("permissions") if (not change or "permissions" in form.changed_data) else None
         try:

@@ -350,6 +350,12 @@ def role_save(
             group.save(update_fields=["name"])
             audit_record(actor=actor, action="role.updated", obj=group, changes={"name": [stored.name, group.name]})
     if permission_set is not None:
+        if group.name in roles.ROLE_PERMISSIONS and set(permission_set) != set(group.permissions.all()):
+            # migrate puts roles.py back on every release; an edit here would not last.
+            raise InvalidInput(
+                "What a built-in role carries is set in helpdesk/roles.py; create a role of your own instead.",
+                field="permissions",
+            )
         _set_role_permissions(actor, group, set(permission_set))
     return group
 

@@ -270,3 +270,9 @@ def test_agents_see_no_audit_log_in_the_admin(client, make_user):
 def test_admin_pages_carry_the_desk_favicon(boss_client):
     html = boss_client.get("/admin/").content.decode()
     assert 'rel="icon"' in html and "helpdesk/favicon.svg" in html
+
+
+def test_a_built_in_role_is_shown_not_edited_even_to_a_superuser(root_client, role_groups):
+    agents = role_groups[roles.AGENTS]
+    html = root_client.get(f"/admin/auth/group/{agents.pk}/change/").content.decode()
+    assert 'name="permissions"' not in html and "Can see every ticket" in html

@@ -27,6 +27,7 @@ def admin_user(make_user):
 
 
 def test_record_outside_a_transaction_is_refused(db):
+    before = AuditEvent.objects.count()
     # pytest-django wraps each test in a transaction; leave it to see the guard.
     connection = transaction.get_connection()
     in_block = connection.in_atomic_block
@@ -36,7 +37,7 @@ def test_record_outside_a_transaction_is_refused(db):
             services.audit_record(actor=None, action="tag.created", object_type="tag", object_label="x")
     finally:
         connection.in_atomic_block = in_block
-    assert not AuditEvent.objects.exists()
+    assert AuditEvent.objects.count() == before
 
 
 def test_a_failed_change_leaves_no_audit_row(manager, agent):
@@ -276,3 +277,27 @@ def test_bulk_loads_leave_a_summary_row(organization):
         ("customer.bulk_created", None, "3 customers loaded in bulk", {"count": [None, 3]})
     ]
     assert Organization.objects.count() == 1
+
+
+def test_migrate_keeps_the_built_in_roles_as_roles_py_says(db):
+    from django.core.management.sql import emit_post_migrate_signal
+
+    agents = Group.objects.get(name=roles.AGENTS)  # created by migrate, without seed_demo
+    agents.permissions.clear()
+    agents.permissions.add(Permission.objects.get(codename="delete_ticket"))
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert {f"{p.content_type.app_label}.{p.codename}" for p in agents.permissions.all()} == set(
+        roles.ROLE_PERMISSIONS[roles.AGENTS]
+    )
+    change = AuditEvent.objects.filter(action="role.permissions_changed", object_label=roles.AGENTS).first()
+    assert change.actor is None and change.changes["permissions"][0] == ["helpdesk.delete_ticket"]
+
+
+def test_what_a_built_in_role_carries_is_changed_in_roles_py_only(admin_user):
+    agents = Group.objects.get(name=roles.AGENTS)
+    with pytest.raises(InvalidInput) as error:
+        services.role_save(actor=admin_user, group=agents, changed_fields=[], permission_set=[])
+    assert error.value.field == "permissions"
+    assert agents.permissions.count() == len(roles.ROLE_PERMISSIONS[roles.AGENTS])
