@@ -1,4 +1,4 @@
-"""Who wrote a timeline entry, named for whoever is looking.
+"""Who wrote a timeline entry, named for whoever is looking; and an audit row, as people read it.
 
 The desk, the portal and the API all name authors through these functions, so a
 customer sees an agent under one name everywhere (first name, or "Support team")
