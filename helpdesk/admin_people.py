@@ -23,7 +23,9 @@ from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import escape
+from django.views.decorators.debug import sensitive_post_parameters
 
 from helpdesk import permissions, roles, services
 from helpdesk.errors import DomainError
@@ -136,6 +138,7 @@ class PersonAdmin(DjangoUserAdmin):
     def reactivate(self, request, queryset):
         self._set_active(request, queryset, is_active=True)
 
+    @method_decorator(sensitive_post_parameters())
     def user_change_password(self, request, id, form_url=""):
         """The stock page, saving through ``user_set_password`` (the stock one calls ``user.save()``)."""
         person = self.get_object(request, unquote(id))

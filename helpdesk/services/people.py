@@ -167,7 +167,9 @@ def user_set_active(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, i
     stored = _locked(user)
     if actor is not None:
         _check_may_change(actor, stored)
-        _require(permissions.can_set_active(actor, stored), "You cannot deactivate your own account.", field="is_active")
+        _require(
+            permissions.can_set_active(actor, stored), "You cannot deactivate your own account.", field="is_active"
+        )
     if stored.is_active != is_active:
         stored.is_active = is_active
         stored.save(update_fields=["is_active"])

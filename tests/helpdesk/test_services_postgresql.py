@@ -52,7 +52,8 @@ def wait_until_another_backend_waits_for_me(timeout: float = 10) -> None:
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+                "SELECT EXISTS (SELECT 1 FROM pg_locks"
+                " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
             )
             if cursor.fetchone()[0]:
                 return
