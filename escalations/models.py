@@ -33,7 +33,8 @@ class Feature(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # People are deactivated, never deleted: the feature keeps its owner's name.
+        on_delete=models.PROTECT,
         related_name="owned_features",
         help_text="The product manager who owns this feature",
     )

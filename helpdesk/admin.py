@@ -1,19 +1,21 @@
 """The Django admin, for configuration only.
 
 Organizations, customers, teams and tags are edited here, and every save goes
-through ``services.directory_object_save``. Tickets are shown read-only: they are
-worked in the desk, where each change writes its timeline row and real-time
-event; an admin edit would bypass both.
+through ``services.directory_object_save``, which writes the audit row beside it.
+People and roles are in ``admin_people.py``, the audit log (read-only) at the end.
+Tickets are shown read-only: they are worked in the desk, where each change writes
+its timeline row and real-time event; an admin edit would bypass both. Who may see
+or change what is asked of ``permissions.py``.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.db.models import Count
 
-from helpdesk import permissions, selectors, services
-from helpdesk.models import Customer, Organization, Tag, Team, Ticket, TicketEvent, parse_reference
+from helpdesk import admin_people  # noqa: F401 - registers the people and roles admins
+from helpdesk import permissions, presenters, selectors, services
+from helpdesk.models import AuditEvent, Customer, Organization, Tag, Team, Ticket, TicketEvent, parse_reference
 from helpdesk.views.auth import RateLimitedAdminAuthenticationForm
 
 admin.site.site_header = "Help desk configuration"
@@ -58,16 +60,13 @@ class ServiceSavedAdmin(admin.ModelAdmin):
         return False
 
 
-def user_picker_fields(admin_site, request, fields: list[str]) -> list[str]:
+def user_picker_fields(request, fields: list[str]) -> list[str]:
     """The user fields this person may fill through an autocomplete.
 
     The autocomplete asks the user admin for view permission; without it, it
     answers 403 and a plain select would list every account instead.
     """
-    user_admin = admin_site._registry.get(get_user_model())
-    if user_admin is not None and user_admin.has_view_permission(request):
-        return fields
-    return []
+    return fields if permissions.can_list_people(request.user) else []
 
 
 # --- directory ---------------------------------------------------------------------------
@@ -101,10 +100,10 @@ class CustomerAdmin(ServiceSavedAdmin):
         return obj.user_id is not None
 
     def get_autocomplete_fields(self, request):
-        return ["organization", *user_picker_fields(self.admin_site, request, ["user"])]
+        return ["organization", *user_picker_fields(request, ["user"])]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if user_picker_fields(self.admin_site, request, ["user"]) else ["user"]
+        return [] if user_picker_fields(request, ["user"]) else ["user"]
 
 
 @admin.register(Team)
@@ -221,7 +220,42 @@ class TicketAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and permissions.can_view_all_tickets(request.user)
+        return permissions.can_view_tickets_in_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- the audit log (read-only) -----------------------------------------------------------
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "who", "action", "object_type", "object_label", "what_changed"]
+    list_select_related = ["actor"]
+    list_filter = ["object_type", "action", "created_at"]
+    search_fields = ["object_label", "actor__username", "actor__last_name"]
+    search_help_text = "Search by the object's name or by who made the change."
+    fields = ["created_at", "who", "action", "object_type", "object_id", "object_label", "what_changed"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description="Who", ordering="actor__username")
+    def who(self, obj: AuditEvent) -> str:
+        return presenters.audit_actor(obj)
+
+    @admin.display(description="Changes")
+    def what_changed(self, obj: AuditEvent) -> str:
+        return "; ".join(f"{line.field}: {line.old} → {line.new}" for line in presenters.audit_lines(obj))
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_view_audit_log(request.user)
 
     def has_add_permission(self, request):
         return False

@@ -7,4 +7,6 @@ def roles(request):
     return {
         "is_desk_user": permissions.is_desk_user(user),
         "is_portal_user": permissions.is_portal_user(user),
+        "can_view_audit_log": permissions.can_view_audit_log(user),
+        "can_use_admin": permissions.can_use_admin(user),
     }

@@ -38,8 +38,9 @@ class Organization(models.Model):
 class Customer(models.Model):
     """Someone who asks for help. May sign in to the portal through ``user``."""
 
+    # PROTECT: people are deactivated, never deleted (a deletion would orphan the login silently).
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="customer"
     )
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
@@ -164,8 +165,10 @@ class Ticket(models.Model):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
+    # PROTECT, here and on the timeline: deleting a person would silently null their
+    # tickets and their name in every timeline; they are deactivated instead.
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tickets"
     )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
@@ -276,7 +279,7 @@ class TicketEvent(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     # Who did it; null for the system (auto-close, imports).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_events"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ticket_events"
     )
     # Set when the words are the customer's (their own reply, or the request an
     # agent logged for them).
@@ -298,3 +301,80 @@ class TicketEvent(models.Model):
     @property
     def is_message(self) -> bool:
         return self.kind in self.MESSAGE_KINDS
+
+
+class AuditEvent(models.Model):
+    """One configuration write: who changed which directory object, from what to what.
+
+    Written by the directory services in the transaction of the change itself
+    (``services.audit_record``), so a change and its audit row exist together or not
+    at all. ``object_label`` is the object's name when it changed, kept even if the
+    object is renamed later; ``changes`` maps each field to ``[old, new]`` as shown
+    to people (names of related objects, never password hashes).
+    """
+
+    # Who did it; null for the system (seeding, migrations, management commands).
+    # People are deactivated, never deleted, so the name stays on every row.
+    # No index of its own: audit_actor_created below starts with it.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=30)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    # What the log's filters offer (any other action is still stored and shown).
+    OBJECT_TYPES = {
+        "user": "Person",
+        "role": "Role",
+        "team": "Team",
+        "tag": "Tag",
+        "organization": "Organization",
+        "customer": "Customer",
+        "product": "Product",
+        "feature": "Feature",
+    }
+    ACTIONS = {
+        "user.created": "Person added",
+        "user.updated": "Person changed",
+        "user.roles_changed": "Roles given or taken",
+        "user.permissions_changed": "Single permissions changed",
+        "user.password_changed": "Password set by an admin",
+        "user.deactivated": "Person deactivated",
+        "user.reactivated": "Person reactivated",
+        "role.created": "Role added",
+        "role.updated": "Role renamed",
+        "role.permissions_changed": "Role permissions changed",
+        "role.deleted": "Role deleted",
+        "team.created": "Team added",
+        "team.updated": "Team changed",
+        "tag.created": "Tag added",
+        "tag.updated": "Tag renamed",
+        "organization.created": "Organization added",
+        "organization.updated": "Organization changed",
+        "customer.created": "Customer added",
+        "customer.updated": "Customer changed",
+        "customer.bulk_created": "Customers loaded in bulk",
+        "product.created": "Product added",
+        "product.updated": "Product changed",
+        "feature.created": "Feature added",
+        "feature.updated": "Feature changed",
+    }
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit event"
+        indexes = [
+            # One per filter of the audit log, each ending in its keyset order.
+            models.Index(fields=["-created_at", "-id"], name="audit_created"),
+            models.Index(fields=["actor", "-created_at", "-id"], name="audit_actor_created"),
+            models.Index(fields=["object_type", "-created_at", "-id"], name="audit_type_created"),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_action_created"),
+            models.Index(fields=["object_type", "object_id", "-created_at", "-id"], name="audit_object_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_label}"

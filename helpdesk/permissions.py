@@ -155,3 +155,64 @@ def home_url_name(user: User | None) -> str:
     if customer_of(user) is not None:
         return "portal:ticket_list"
     return "helpdesk:no_role"
+
+
+# --- the directory: people, roles, configuration, the audit log ----------------------------
+
+CHANGE_PEOPLE = "auth.change_user"
+VIEW_PEOPLE = "auth.view_user"
+VIEW_AUDIT_LOG = "helpdesk.view_auditevent"
+
+
+def can_use_admin(user: User | None) -> bool:
+    """The configuration admin is for staff accounts (Django's own rule, named here for the templates)."""
+    return _active(user) and user.is_staff
+
+
+def can_list_people(user: User | None) -> bool:
+    """Whether the admin may offer this person a searchable list of accounts (user pickers)."""
+    return _active(user) and (user.has_perm(VIEW_PEOPLE) or user.has_perm(CHANGE_PEOPLE))
+
+
+def can_manage_people(user: User | None) -> bool:
+    """Create people, change their names, e-mail, built-in roles and password, deactivate them."""
+    return _active(user) and user.has_perm(CHANGE_PEOPLE)
+
+
+def can_manage_person(user: User | None, person: AbstractBaseUser) -> bool:
+    """Only a superuser may change a superuser: anyone else could take over the account that grants everything."""
+    return can_manage_people(user) and (user.is_superuser or not person.is_superuser)
+
+
+def can_set_active(user: User | None, person: AbstractBaseUser) -> bool:
+    """Deactivating oneself would lock the last manager out; someone else does it."""
+    return can_manage_person(user, person) and person.pk != user.pk
+
+
+def can_grant_privileges(user: User | None) -> bool:
+    """Staff and superuser status, single permissions, roles other than the built-in ones, and what a role carries.
+
+    Only superusers: whoever may grant a right beyond the built-in roles may grant
+    themselves everything.
+    """
+    return _active(user) and user.is_superuser
+
+
+def can_assign_role(user: User | None, role_name: str) -> bool:
+    from helpdesk import roles
+
+    return can_grant_privileges(user) or (can_manage_people(user) and role_name in roles.ROLE_PERMISSIONS)
+
+
+def can_view_audit_log(user: User | None) -> bool:
+    return _active(user) and user.has_perm(VIEW_AUDIT_LOG)
+
+
+def can_view_tickets_in_admin(user: User | None) -> bool:
+    """The admin's read-only ticket list: for those who see every ticket in the desk too."""
+    return _active(user) and user.has_perm("helpdesk.view_ticket") and can_view_all_tickets(user)
+
+
+def team_member_condition() -> Q:
+    """Who may be put on a team: active people who work tickets (a query condition on users)."""
+    return Q(is_active=True) & works_tickets_condition()

@@ -1,4 +1,4 @@
-"""Who wrote a timeline entry, named for whoever is looking.
+"""Who wrote a timeline entry, named for whoever is looking; and an audit row, as people read it.
 
 The desk, the portal and the API all name authors through these functions, so a
 customer sees an agent under one name everywhere (first name, or "Support team")
@@ -11,6 +11,7 @@ selectors fetch with the events (``select_related``); nothing here queries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -86,3 +87,62 @@ def author_handle(event: TicketEvent, *, viewer_is_desk: bool) -> str | None:
     if viewer_is_desk:
         return event.actor.get_username()
     return _agent_for_customers(event.actor)
+
+
+# --- the audit log ---------------------------------------------------------------------------
+
+_FIELD_LABELS = {
+    "is_active": "Active",
+    "is_staff": "Staff (admin access)",
+    "is_superuser": "Superuser",
+    "is_key_account": "Key account",
+    "user": "Portal login",
+    "email": "E-mail",
+}
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    field: str
+    old: str
+    new: str
+
+
+def audit_actor(event: Any) -> str:
+    """Who made an audited change: full name and username, or the system."""
+    actor = event.actor if event.actor_id is not None else None
+    if actor is None:
+        return SYSTEM
+    full = actor.get_full_name()
+    return f"{full} ({actor.get_username()})" if full else actor.get_username()
+
+
+def audit_action(event: Any) -> str:
+    from helpdesk.models import AuditEvent
+
+    return AuditEvent.ACTIONS.get(event.action, event.action)
+
+
+def audit_value_text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) if value else "none"
+    return str(value)
+
+
+def audit_field_label(name: str) -> str:
+    return _FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def audit_lines(event: Any) -> list[AuditLine]:
+    """Each changed field of an audit row: its label, what it was and what it became, as text."""
+    lines = []
+    for name, pair in (event.changes or {}).items():
+        old, new = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, pair)
+        lines.append(AuditLine(audit_field_label(name), audit_value_text(old), audit_value_text(new)))
+    return lines

@@ -35,6 +35,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.change_tag",
         "helpdesk.view_tag",
         "helpdesk.view_ticket",
+        # People and their built-in roles, through the admin's user pages (which keep
+        # staff, superuser and single permissions for superusers: permissions.py).
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_user",
+        "auth.view_group",
+        # The product registry, like product managers.
+        "escalations.add_product",
+        "escalations.change_product",
+        "escalations.view_product",
+        "escalations.add_feature",
+        "escalations.change_feature",
+        "escalations.view_feature",
+        # The audit log of every configuration write (desk page /audit/ and the admin).
+        "helpdesk.view_auditevent",
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",

@@ -474,7 +474,7 @@ def team_member_candidates(*, user, team: Team | None) -> QuerySet:
     User = get_user_model()
     if not permissions.can_view_all_tickets(user):
         return User.objects.none()
-    condition = Q(is_active=True) & permissions.works_tickets_condition()
+    condition = permissions.team_member_condition()
     if team is not None and team.pk is not None:
         condition |= Q(pk__in=team.members.values("pk"))
     return User.objects.filter(pk__in=User.objects.filter(condition).values("pk")).order_by("username")

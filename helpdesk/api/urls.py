@@ -3,9 +3,11 @@
 from django.urls import path
 
 from helpdesk.api import views
+from helpdesk.api.index import ApiIndexView
 
 app_name = "api"
 urlpatterns = [
+    path("", ApiIndexView.as_view(), name="index"),
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("tickets/", views.TicketListView.as_view(), name="ticket-list"),
     path("tickets/<str:reference>/", views.TicketDetailView.as_view(), name="ticket-detail"),

@@ -315,6 +315,7 @@ class TicketDetailView(ApiView):
         tags=["tickets"],
         parameters=[REFERENCE, ETAG_HEADER],
         responses={200: s.TicketSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        description="One ticket by reference (`HD-1042`), with its `version` and `ETag` for a later change.",
     )
     def get(self, request: Request, reference: str) -> Response:
         return _ticket_response(request, selectors.ticket_get(user=request.user, reference=reference))

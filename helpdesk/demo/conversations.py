@@ -117,7 +117,7 @@ class DemoConversation:
         self.area: Area = rng.choices(AREAS, weights=AREA_WEIGHTS)[0]
         self.topic: Topic = rng.choice(self.area.topics)
         self.replies = 0
-        self.slots = Slots(rng)
+        self.slots = Slots(rng, platform=self.topic.platform)
         self.portal_user = cast.portal_users.get(requester.pk)
         self.first_name = requester.name.split()[0]
         self.ticket: Ticket | None = None
@@ -184,6 +184,8 @@ class DemoConversation:
         tags = list(area.tags)
         if rng.random() < 0.45:
             tags.append(rng.choice(TRIAGE_TAGS))
+        if self.slots.platform is not None and rng.random() < 0.7:
+            tags.append(self.slots.platform)  # the platform the conversation is about: "ios" or "android"
         if self.requester.organization_id and self.requester.organization.is_key_account and rng.random() < 0.5:
             tags.append("vip")
         changes: dict[str, Any] = {"team": self.cast.teams[area.team], "tags": tags}

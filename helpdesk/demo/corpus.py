@@ -27,11 +27,35 @@ LAST_NAMES = [
     "Marino", "Olsen", "Popescu", "Ward", "Bauer", "Quinn", "Sharma",
 ]
 
-DEVICES = [
-    "iPhone 15", "iPhone 14 Pro", "iPhone 13 mini", "iPhone SE", "iPad Air", "Pixel 8", "Pixel 7a", "Galaxy S24",
-    "Galaxy S23", "Galaxy A54", "OnePlus 12", "Xiaomi 13T", "Moto G84", "Fairphone 5",
-]
-OS_VERSIONS = ["iOS 17.4", "iOS 17.5.1", "iOS 18.1", "iPadOS 17.6", "Android 13", "Android 14", "Android 15"]
+# Devices and the systems they run, by platform: one ticket names one platform, so an
+# iPhone never runs Android and "Face ID" never meets a Pixel.
+IOS, ANDROID = "ios", "android"
+PLATFORM_DEVICES = {
+    IOS: (
+        ("iPhone 15", ("iOS 17.4", "iOS 17.5.1", "iOS 18.1")),
+        ("iPhone 14 Pro", ("iOS 17.4", "iOS 17.5.1", "iOS 18.1")),
+        ("iPhone 13 mini", ("iOS 17.5.1", "iOS 18.1")),
+        ("iPhone SE", ("iOS 17.4", "iOS 18.1")),
+        ("iPad Air", ("iPadOS 17.6", "iPadOS 18.1")),
+    ),
+    ANDROID: (
+        ("Pixel 8", ("Android 14", "Android 15")),
+        ("Pixel 7a", ("Android 14", "Android 15")),
+        ("Galaxy S24", ("Android 14",)),
+        ("Galaxy S23", ("Android 13", "Android 14")),
+        ("Galaxy A54", ("Android 13", "Android 14")),
+        ("OnePlus 12", ("Android 14",)),
+        ("Xiaomi 13T", ("Android 13", "Android 14")),
+        ("Moto G84", ("Android 13", "Android 14")),
+        ("Fairphone 5", ("Android 13", "Android 14")),
+    ),
+}
+# The words that give a text's platform away (tests check that a ticket never mixes them).
+PLATFORM_WORDS = {
+    IOS: ("iOS", "iPadOS", "iPhone", "iPad", "Face ID", "App Store"),
+    ANDROID: ("Android", "Pixel", "Galaxy", "OnePlus", "Xiaomi", "Moto", "Fairphone", "Google Play"),
+}
+DEVICES = [device for devices in PLATFORM_DEVICES.values() for device, _ in devices]
 BROWSERS = ["Chrome 124", "Chrome 126", "Firefox 127", "Safari 17.5", "Edge 125", "Firefox ESR 115"]
 CURRENCIES = ["€", "$", "£"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -41,14 +65,30 @@ ERROR_PREFIXES = ["E", "ERR", "SYNC", "PAY", "AUTH", "EXP", "WH"]
 
 
 class Slots(dict):
-    """Fills template slots on demand, so unused ones cost nothing."""
+    """Fills template slots on demand, so unused ones cost nothing.
 
-    def __init__(self, rng: random.Random, **fixed: str) -> None:
+    One ticket's texts share one ``Slots``: the device, its system and the platform
+    are chosen once (``platform`` fixes it when the subject already names one), so
+    every message of the conversation talks about the same phone.
+    """
+
+    def __init__(self, rng: random.Random, *, platform: str | None = None, **fixed: str) -> None:
         super().__init__(fixed)
         self.rng = rng
+        self.platform = platform
+
+    def _pick_device(self) -> None:
+        r = self.rng
+        if self.platform is None:
+            self.platform = r.choice((IOS, ANDROID))
+        device, systems = r.choice(PLATFORM_DEVICES[self.platform])
+        self["device"], self["os"] = device, r.choice(systems)
 
     def __missing__(self, key: str) -> str:
         r = self.rng
+        if key in ("device", "os"):
+            self._pick_device()
+            return self[key]
         if key == "order":
             value = str(r.randrange(10_000_000, 99_999_999))
         elif key == "invoice":
@@ -57,10 +97,6 @@ class Slots(dict):
             value = f"{r.choice(CURRENCIES)}{r.randrange(19, 4_800):,}.{r.choice(('00', '50', '99', '20'))}"
         elif key == "error":
             value = f"{r.choice(ERROR_PREFIXES)}{r.randrange(1000, 9999)}"
-        elif key == "device":
-            value = r.choice(DEVICES)
-        elif key == "os":
-            value = r.choice(OS_VERSIONS)
         elif key == "browser":
             value = r.choice(BROWSERS)
         elif key == "version":
@@ -91,11 +127,16 @@ class Slots(dict):
 
 @dataclass(frozen=True)
 class Topic:
-    """One kind of request: its subject, the customer's first message and the desk's first answer."""
+    """One kind of request: its subject, the customer's first message and the desk's first answer.
+
+    ``platform`` is set when the words themselves name one (Face ID, "on Android"),
+    so the device and system the conversation fills in belong to it.
+    """
 
     subject: str
     opening: str
     reply: str
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -271,12 +312,12 @@ AREAS: tuple[Area, ...] = (
               "time. It worked before the update.",
               "We found a bug in {version} that drops the biometric setting after an update. A fix is in build "
               "{build}, rolling out this week. Until then, toggling Face ID off and on in the app settings restores "
-              "it."),
+              "it.", platform=IOS),
             T("SSO login on Android loops back to the start screen",
               "When I sign in with our company SSO on Android, the browser opens, I log in, and the app goes back to "
               "the start screen. {count} of my colleagues have the same problem.",
               "The SSO loop happens when the app's redirect URL isn't allowed in your identity provider. I've sent "
-              "your IT team the exact URL to add."),
+              "your IT team the exact URL to add.", platform=ANDROID),
             T("Logged out every time I open the app",
               "The app logs me out every time I close it. I'm on {os} with app version {version} (build {build}).",
               "Please sign out on all devices from the web (Profile → Security), then sign in on the phone again."),
@@ -309,7 +350,8 @@ AREAS: tuple[Area, ...] = (
               "I'm sorry about the lost reports. Please don't reinstall the app: the unsynced changes are still on "
               "the device. Could you send the logs from Settings → Support → Send logs?"),
             T("Sync stuck at 99% on {device}",
-              "Sync has been stuck at 99% for two days on a {device} ({os}, app {version}). Other phones are fine.",
+              "Sync has been stuck at 99% for two days on a {device} ({os}, app {version}). Our other devices are "
+              "fine.",
               "The sync is stuck on one attachment larger than our limit. I've raised the limit for your account; "
               "it should finish within {minutes} minutes."),
             T("Duplicate records after offline sync",
@@ -350,7 +392,7 @@ AREAS: tuple[Area, ...] = (
               "The update reset the digest setting for some users. Switching it off and on again under "
               "Settings → Notifications fixes it."),
         ),
-        details=("We use {device} phones managed by our MDM.",),
+        details=("Our team's {device} devices are managed by our MDM.",),
         followups=("Background refresh was off, it works now.", "Still nothing on {os}.", "Yes, all good now."),
         notes=("Push token registration fails for MDM-managed devices; see mobile.push.",),
         resolutions=("Notifications are arriving normally again. Marking this as solved.",),
@@ -573,8 +615,10 @@ TAG_POOL = (
     "feature-request", "regression", "data-loss", "duplicate", "vip", "enterprise", "escalated", "needs-info",
     "known-issue", "workaround-given", "churn-risk",
 )
+# Platform tags ("ios", "android") are not among them: a mobile ticket gets the one its
+# conversation is about (conversations.py), never a random one.
 TRIAGE_TAGS = ("bug", "feature-request", "regression", "vip", "needs-info", "known-issue", "workaround-given",
-               "escalated", "duplicate", "churn-risk", "ios", "android", "data-loss", "chargeback")
+               "escalated", "duplicate", "churn-risk", "data-loss", "chargeback")
 
 GREETINGS = ("Hi", "Hello", "Hi there", "Good morning", "Dear support team", "Hey")
 SIGNOFFS = ("Thanks", "Thank you", "Best regards", "Kind regards", "Cheers", "Many thanks")

@@ -1,4 +1,4 @@
-"""Demo people and organizations: the six sign-in accounts, teams, organizations, customers.
+"""Demo people and organizations: the seven sign-in accounts, teams, organizations, customers.
 
 Everything here is idempotent: each object is looked up by its natural key
 (username, organization name, customer email, team name) and left alone if it
@@ -25,9 +25,10 @@ class Account:
     username: str
     first_name: str
     last_name: str
-    role: str
+    role: str | None
     is_staff: bool = False
     organization: str | None = None  # customers only
+    is_superuser: bool = False
 
 
 ACCOUNTS = (
@@ -37,6 +38,9 @@ ACCOUNTS = (
     Account("manager", "Daniel", "Okafor", roles.SUPPORT_MANAGERS, is_staff=True),
     Account("customer", "Emma", "Lindqvist", roles.CUSTOMERS, organization="Northwind Logistics"),
     Account("customer2", "Lucas", "Moreau", roles.CUSTOMERS, organization="Bluefin Analytics"),
+    # The manager reaches every desk configuration screen; what stays with superusers
+    # (staff and superuser status, single permissions, what a role carries) needs one.
+    Account("admin", "Ada", "Sterling", None, is_staff=True, is_superuser=True),
 )
 DEMO_USERNAMES = tuple(a.username for a in ACCOUNTS)
 
@@ -90,7 +94,7 @@ def email_local_part(first: str, last: str) -> str:
 
 
 def ensure_accounts() -> dict:
-    """The six demo sign-ins with password ``demo``; returns them by username."""
+    """The demo sign-ins with password ``demo``; returns them by username."""
     services.roles_ensure(actor=None)
     users = {}
     for account in ACCOUNTS:
@@ -107,6 +111,7 @@ def ensure_accounts() -> dict:
             last_name=account.last_name,
             role=account.role,
             is_staff=account.is_staff,
+            is_superuser=account.is_superuser,
         )
     return users
 

@@ -26,9 +26,12 @@ from helpdesk import permissions
 from helpdesk.demo.corpus import (
     AGENT_FOLLOWUPS,
     AGENT_SIGNOFFS,
+    ANDROID,
     AREA_WEIGHTS,
     AREAS,
     GREETINGS,
+    IOS,
+    PLATFORM_WORDS,
     SIGNOFFS,
     TAG_POOL,
     Area,
@@ -103,7 +106,8 @@ class TicketFactory:
         self.requester_weights = _Weighted([(r, 1.0 / (rank + 10) ** 0.8) for rank, r in enumerate(self.requesters)])
         self.agents = list(agents)
         self.teams = teams
-        self.tag_ids = [tags[name] for name in TAG_POOL if name in tags]
+        # Platform tags go only on tickets about that platform (below), never at random.
+        self.tag_ids = [tags[name] for name in TAG_POOL if name in tags and name not in PLATFORM_WORDS]
         self.tags = tags
         self.features = features
         self.areas = _Weighted(list(zip(AREAS, AREA_WEIGHTS)))
@@ -168,7 +172,7 @@ class TicketFactory:
         topic: Topic = rng.choice(area.topics)
         status = self.statuses.pick(rng)
         requester: Requester = self.requester_weights.pick(rng)
-        slots = Slots(rng)
+        slots = Slots(rng, platform=topic.platform)
         agent_id, agent_name = rng.choice(self.agents)
         assignee = None if (status == NEW and rng.random() < 0.75) or rng.random() < 0.04 else agent_id
         team_id = self.teams.get(area.team) if rng.random() < 0.9 else None
@@ -228,6 +232,8 @@ class TicketFactory:
         if tag_count:
             candidates = [self.tags[t] for t in area.tags if t in self.tags][:1] + rng.sample(self.tag_ids, 3)
             tag_ids = list(dict.fromkeys(candidates))[:tag_count]
+            if slots.platform in self.tags:
+                tag_ids[-1:] = [self.tags[slots.platform]]
         ticket = (
             topic.subject.format_map(slots),
             requester.id,
@@ -252,7 +258,8 @@ class TicketFactory:
         rng, now = self.rng, self.now
         area = next(a for a in AREAS if a.key == "sync")
         requester = requester or self.requesters[0]
-        slots = Slots(rng)
+        # One platform for the whole thread: every message talks about the same phones.
+        slots = Slots(rng, platform=rng.choice((IOS, ANDROID)))
         topic = area.topics[0]
         agent_id, agent_name = self.agents[0]
         created = now - 120 * DAY
@@ -269,24 +276,27 @@ class TicketFactory:
             turn = len(rows) % 7
             if turn in (0, 3):
                 text = rng.choice(AGENT_FOLLOWUPS + tuple(t.reply for t in area.topics))
-                body = self._agent_body(text, Slots(rng), requester.first_name, agent_name)
+                body = self._agent_body(text, Slots(rng, platform=slots.platform), requester.first_name, agent_name)
                 rows.append((REPLY, agent_id, None, body, "", "", at))
                 first_response = first_response or at
                 if status == NEW:
                     rows.append((STATUS, agent_id, None, "", NEW, OPEN, at))
                     status = OPEN
             elif turn in (1, 4, 6):
-                body = f"{rng.choice(area.followups).format_map(Slots(rng))}\n\n{requester.first_name}"
+                followup = rng.choice(area.followups).format_map(Slots(rng, platform=slots.platform))
+                body = f"{followup}\n\n{requester.first_name}"
                 rows.append((REPLY, None, requester.id, body, "", "", at))
             elif turn == 2:
-                rows.append((NOTE, agent_id, None, rng.choice(area.notes).format_map(Slots(rng)), "", "", at))
+                note = rng.choice(area.notes).format_map(Slots(rng, platform=slots.platform))
+                rows.append((NOTE, agent_id, None, note, "", "", at))
             elif status != NEW:
                 new_status = PENDING if status == OPEN else OPEN
                 rows.append((STATUS, agent_id, None, "", status, new_status, at))
                 status = new_status
         at += step
         if status == OPEN:
-            body = self._agent_body(rng.choice(AGENT_FOLLOWUPS), Slots(rng), requester.first_name, agent_name)
+            body = self._agent_body(rng.choice(AGENT_FOLLOWUPS), Slots(rng, platform=slots.platform),
+                                    requester.first_name, agent_name)
             rows.append((REPLY, agent_id, None, body, "", "", at))
         else:
             rows.append((STATUS, agent_id, None, "", status, OPEN, at))

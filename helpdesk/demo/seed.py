@@ -26,7 +26,7 @@ class Directory:
 
 
 def seed_directory(*, stdout) -> Directory:
-    """Roles, the six demo accounts, teams, organizations and customers (idempotent)."""
+    """Roles, the demo accounts, teams, organizations and customers (idempotent)."""
     users = directory.ensure_accounts()
     organizations = directory.ensure_organizations()
     teams = directory.ensure_teams(users)

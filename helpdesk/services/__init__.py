@@ -1,15 +1,25 @@
 """Every write of the ticketing app. Import from here."""
 
 from helpdesk.services.api_tokens import api_token_issue
+from helpdesk.services.audit import audit_changes, audit_record, creation_changes, field_values, stored_values
 from helpdesk.services.directory import (
     customer_ensure,
     directory_object_save,
     organization_ensure,
-    roles_ensure,
     team_ensure,
+)
+from helpdesk.services.people import (
+    role_delete,
+    role_save,
+    roles_ensure,
+    user_create,
     user_ensure,
     user_set_active,
+    user_set_groups,
+    user_set_password,
+    user_set_permissions,
     user_set_roles,
+    user_update,
 )
 from helpdesk.services.bulk import (
     customer_bulk_create,
@@ -37,15 +47,27 @@ __all__ = [
     "api_token_issue",
     "UNSET",
     "BulkResult",
+    "audit_changes",
+    "audit_record",
+    "creation_changes",
+    "field_values",
+    "stored_values",
     "customer_ensure",
     "directory_object_save",
     "organization_ensure",
-    "roles_ensure",
     "team_ensure",
+    "role_delete",
+    "role_save",
+    "roles_ensure",
+    "user_create",
     "user_ensure",
     "user_set_active",
+    "user_set_groups",
+    "user_set_password",
+    "user_set_permissions",
     "user_set_roles",
     "ticket_bulk_tag",
+    "user_update",
     "ticket_bulk_update",
     "status_refusal",
     "ticket_close_solved",

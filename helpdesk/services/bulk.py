@@ -23,6 +23,7 @@ from helpdesk import directory_cache
 from helpdesk.services.search_index import search_document_fill_range
 from helpdesk.errors import InvalidInput
 from helpdesk.models import Customer, ReferenceCounter, Tag, Ticket, TicketEvent, TicketStatus
+from helpdesk.services.audit import audit_record
 from helpdesk.services.tickets import ticket_reserve_numbers
 
 # Column order of the tuples a row source yields (the ticket id and number are
@@ -78,9 +79,15 @@ def seed_marker_claim(*, actor: AbstractBaseUser | None, name: str, value: int =
 def tags_ensure(*, actor: AbstractBaseUser | None, names: Iterable[str]) -> dict[str, int]:
     """Tag ids by name, creating the missing tags."""
     wanted = sorted(set(names))
+    existing = set(Tag.objects.filter(name__in=wanted).values_list("name", flat=True))
     Tag.objects.bulk_create([Tag(name=n) for n in wanted], ignore_conflicts=True)
     directory_cache.invalidate()  # bulk_create sends no post_save
-    return dict(Tag.objects.filter(name__in=wanted).values_list("name", "id"))
+    ids = dict(Tag.objects.filter(name__in=wanted).values_list("name", "id"))
+    for name in wanted:
+        if name not in existing and name in ids:
+            audit_record(actor=actor, action="tag.created", object_type="tag", object_id=ids[name],
+                         object_label=name, changes={"name": [None, name]})
+    return ids
 
 
 @transaction.atomic
@@ -92,7 +99,14 @@ def customer_bulk_create(*, actor: AbstractBaseUser | None, customers: Iterable[
             raise InvalidInput(f"{row.email!r} is not an e-mail address.", field="email")
     before = Customer.objects.count()
     Customer.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return Customer.objects.count() - before
+    created = Customer.objects.count() - before
+    if created:
+        # One row for the load (thousands of generated customers), saying how many.
+        audit_record(
+            actor=actor, action="customer.bulk_created", object_type="customer",
+            object_label=f"{created:,} customers loaded in bulk", changes={"count": [None, created]},
+        )
+    return created
 
 
 @transaction.atomic

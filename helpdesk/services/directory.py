@@ -1,84 +1,42 @@
-"""Writes to the directory: roles, people, organizations, customers, teams."""
+"""Writes to the directory: organizations, customers, teams, tags, and the admin's configuration saves.
+
+Each write leaves an audit row (``services/audit.py``) in its own transaction;
+people and roles are in ``services/people.py``.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Iterable, Mapping
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from helpdesk import roles
 from helpdesk.errors import InvalidInput
 from helpdesk.models import Customer, Organization, Tag, Team
+from helpdesk.services.audit import (
+    audit_changes,
+    audit_record,
+    creation_changes,
+    field_values,
+    object_type_of,
+    stored_values,
+)
 
 
-def _permission(dotted: str) -> Permission:
-    app_label, codename = dotted.split(".", 1)
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+def _created(actor: AbstractBaseUser | None, obj: Model, fields: Iterable[str]) -> None:
+    changes = creation_changes(field_values(obj, fields))
+    audit_record(actor=actor, action=f"{object_type_of(obj)}.created", obj=obj, changes=changes)
 
 
-@transaction.atomic
-def roles_ensure(*, actor: AbstractBaseUser | None) -> dict[str, Group]:
-    """Create the built-in role groups and give each exactly its permissions."""
-    groups = {}
-    for name, dotted_perms in roles.ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set([_permission(p) for p in dotted_perms])
-        groups[name] = group
-    return groups
-
-
-@transaction.atomic
-def user_ensure(
-    *,
-    actor: AbstractBaseUser | None,
-    username: str,
-    password: str,
-    email: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    role: str | None = None,
-    is_staff: bool = False,
-) -> AbstractBaseUser:
-    """Create a user (or leave an existing one's password alone) and put them in a role."""
-    User = get_user_model()
-    user, created = User.objects.get_or_create(
-        username=username,
-        defaults={"email": email, "first_name": first_name, "last_name": last_name, "is_staff": is_staff},
-    )
-    if created:
-        user.set_password(password)
-        user.save(update_fields=["password"])
-    if role is not None:
-        if role not in roles.ROLE_PERMISSIONS:
-            raise InvalidInput(f"Unknown role {role!r}.", field="role")
-        user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-@transaction.atomic
-def user_set_active(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, is_active: bool) -> AbstractBaseUser:
-    """Switch a person's account on or off (open websockets notice on their next command)."""
-    if user.is_active != is_active:
-        user.is_active = is_active
-        user.save(update_fields=["is_active"])
-    return user
-
-
-@transaction.atomic
-def user_set_roles(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, role_names: Iterable[str]) -> AbstractBaseUser:
-    """Give a person exactly these built-in roles (other groups they belong to are kept)."""
-    wanted = set(role_names)
-    unknown = wanted - set(roles.ROLE_PERMISSIONS)
-    if unknown:
-        raise InvalidInput(f"Unknown role {sorted(unknown)[0]!r}.", field="roles")
-    built_in = Group.objects.filter(name__in=roles.ROLE_PERMISSIONS)
-    user.groups.remove(*[group for group in built_in if group.name not in wanted])
-    user.groups.add(*[group for group in built_in if group.name in wanted])
-    return user
+def _editable_fields(model: type[Model]) -> list[str]:
+    """What the audit shows of a new object: the fields a person fills in."""
+    return [
+        f.name
+        for f in [*model._meta.concrete_fields, *model._meta.many_to_many]
+        if f.editable and not f.primary_key and not getattr(f, "auto_now_add", False)
+    ]
 
 
 @transaction.atomic
@@ -93,10 +51,13 @@ def organization_ensure(
 ) -> Organization:
     if not name.strip():
         raise InvalidInput("Name the organization.", field="name")
-    organization, _ = Organization.objects.get_or_create(
+    organization, created = Organization.objects.get_or_create(
         name=name.strip(),
         defaults={"domain": domain, "tier": tier, "annual_value": annual_value, "lifetime_value": lifetime_value},
     )
+    if created:
+        organization.refresh_from_db(fields=["annual_value", "lifetime_value"])  # as stored (Decimal places)
+        _created(actor, organization, ["name", "domain", "tier", "annual_value", "lifetime_value"])
     return organization
 
 
@@ -122,7 +83,7 @@ def customer_ensure(
             # A savepoint: two requests creating the same address at once meet the
             # case-insensitive unique constraint; the loser uses the winner's row.
             with transaction.atomic():
-                return Customer.objects.create(
+                customer = Customer.objects.create(
                     name=name.strip() or email,
                     email=email,
                     organization=organization,
@@ -131,19 +92,35 @@ def customer_ensure(
                     annual_value=annual_value,
                     lifetime_value=lifetime_value,
                 )
+                _created(actor, customer, ["name", "email", "phone", "organization", "user"])
+                return customer
         except IntegrityError:
             existing = Customer.objects.get(email__iexact=email)
     if user is not None and existing.user_id is None:
         existing.user = user
         existing.save(update_fields=["user"])
+        audit_record(actor=actor, action="customer.updated", obj=existing, changes={"user": [None, str(user)]})
     return existing
 
 
 @transaction.atomic
 def team_ensure(*, actor: AbstractBaseUser | None, name: str, members: Iterable[AbstractBaseUser] = ()) -> Team:
-    team, _ = Team.objects.get_or_create(name=name)
+    """The team of this name, created when new, with at least these members."""
+    team, created = Team.objects.get_or_create(name=name)
+    if created:
+        _created(actor, team, ["name"])
+    members = list(members)
     if members:
-        team.members.add(*members)
+        current = list(team.members.all())
+        new_members = [m for m in members if m not in current]
+        if new_members:
+            team.members.add(*new_members)
+            audit_record(
+                actor=actor,
+                action="team.updated",
+                obj=team,
+                changes=audit_changes({"members": current}, {"members": current + new_members}),
+            )
     return team
 
 
@@ -161,22 +138,38 @@ def directory_object_save(
     """Save a configuration object edited in the admin (organizations, teams, tags, customers).
 
     ``many_to_many`` (field name -> the complete new set, e.g. a team's members) is
-    written in the same transaction, after the object has its primary key.
+    written in the same transaction, after the object has its primary key. The audit
+    row holds each changed field's old and new value as read from the database
+    before the write.
     """
     if not isinstance(obj, CONFIGURATION_MODELS):
         # Tickets and their timeline change only through the ticket services.
         raise InvalidInput(f"{obj._meta.verbose_name} is not edited through the admin.", field="__all__")
     fields = list(changed_fields or [])
     concrete = {f.name for f in obj._meta.concrete_fields}
-    if obj.pk is None or not fields:
-        obj.save()
-    else:
-        update = [name for name in fields if name in concrete]
-        if update:
-            obj.save(update_fields=update)
     relations = {f.name for f in obj._meta.many_to_many}
-    for name, values in (many_to_many or {}).items():
+    many_to_many = dict(many_to_many or {})
+    for name in many_to_many:
         if name not in relations:
             raise InvalidInput(f"{obj._meta.verbose_name} has no many-to-many field {name!r}.", field=name)
-        getattr(obj, name).set(list(values))
+    creating = obj.pk is None
+    if creating or not fields:
+        audited = _editable_fields(type(obj)) if creating else [f for f in concrete if f != "id"]
+        before = {} if creating else stored_values(obj, audited)
+        obj.save()
+        audited = [name for name in audited if name not in relations]
+    else:
+        audited = [name for name in fields if name in concrete]
+        before = stored_values(obj, audited + list(many_to_many))
+        if audited:
+            obj.save(update_fields=audited)
+    after = field_values(obj, audited)
+    for name, values in many_to_many.items():
+        values = list(values)
+        getattr(obj, name).set(values)
+        after[name] = values
+    changes = creation_changes(after) if creating else audit_changes(before, after)
+    if creating or changes:
+        action = f"{object_type_of(obj)}.{'created' if creating else 'updated'}"
+        audit_record(actor=actor, action=action, obj=obj, changes=changes)
     return obj

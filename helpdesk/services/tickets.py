@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from helpdesk import directory_cache, events, permissions
+from helpdesk.services.audit import audit_record
 from helpdesk.services.search_index import search_document_refresh
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
 from helpdesk.models import (
@@ -146,13 +147,16 @@ def ticket_reserve_numbers(*, actor: AbstractBaseUser | None, count: int) -> int
         return _reserve_numbers(count)
 
 
-def _tag_objects(names: list[str]) -> list[Tag]:
+def _tag_objects(names: list[str], *, actor: AbstractBaseUser | None) -> list[Tag]:
     existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
     missing = [Tag(name=n) for n in names if n not in existing]
     if missing:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         directory_cache.invalidate()  # bulk_create sends no post_save
         existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        # Typing a new tag on a ticket adds it to the directory: audited like the admin's.
+        for tag in missing:
+            audit_record(actor=actor, action="tag.created", obj=existing[tag.name], changes={"name": [None, tag.name]})
     return [existing[n] for n in names]
 
 
@@ -218,7 +222,7 @@ def ticket_create(
         updated_at=now,
     )
     if tag_names:
-        ticket.tags.set(_tag_objects(tag_names))
+        ticket.tags.set(_tag_objects(tag_names, actor=actor))
     # The request's words are the customer's when they wrote them; an agent
     # logging a call writes in their own name.
     words_by_customer = actor is None or not staff or (requester.user_id is not None and requester.user_id == actor.pk)
@@ -409,7 +413,7 @@ def ticket_update(
         new_tags = clean_tags(requested["tags"])
         old_tags = sorted(locked.tags.values_list("name", flat=True))
         if new_tags != old_tags:
-            locked.tags.set(_tag_objects(new_tags))
+            locked.tags.set(_tag_objects(new_tags, actor=actor))
             change.record(TicketEvent.Kind.TAGS, " ".join(old_tags), " ".join(new_tags))
     if was_closed and change.rows:
         # Closed is final; raising here also rolls back the tag rows set above.

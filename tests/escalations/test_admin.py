@@ -105,3 +105,51 @@ def test_escalations_admin_does_not_reach_into_helpdesk_admin():
             imported.update(alias.name for alias in node.names)
     helpdesk = {name for name in imported if name.split(".")[0] == "helpdesk"}
     assert helpdesk <= {"helpdesk.services", "helpdesk.selectors"}, helpdesk
+
+
+# --- audit and the support manager ------------------------------------------------------------
+
+
+def test_product_registry_writes_are_audited(admin_client, django_user_model):
+    from helpdesk.models import AuditEvent
+
+    admin_client.post("/admin/escalations/product/add/", product_form(billing_invoices="Invoices"))
+    feature = Feature.objects.get(key="billing.invoices")
+    admin_client.post(
+        f"/admin/escalations/feature/{feature.pk}/change/",
+        {"product": feature.product_id, "key": "billing.invoices", "name": "Invoice PDFs", "description": "",
+         "owner": ""},
+    )
+
+    rows = list(AuditEvent.objects.filter(object_type__in=["product", "feature"]).order_by("id")
+                .values_list("action", "object_label", "changes", "actor__username"))
+    assert rows == [
+        ("product.created", "Billing", {"key": [None, "billing"], "name": [None, "Billing"]}, "admin"),
+        ("feature.created", "Billing · Invoices",
+         {"product": [None, "Billing"], "key": [None, "billing.invoices"], "name": [None, "Invoices"]}, "admin"),
+        ("feature.updated", "Billing · Invoice PDFs", {"name": ["Invoices", "Invoice PDFs"]}, "admin"),
+    ]
+
+
+def test_support_manager_manages_products_and_features_without_a_superuser(client, make_user):
+    from helpdesk import roles
+    from helpdesk.models import AuditEvent
+
+    manager = make_user("boss", role=roles.SUPPORT_MANAGERS, is_staff=True)
+    pm = make_user("pm", role=roles.PRODUCT_MANAGERS)
+    client.force_login(manager)
+
+    data = product_form(billing_invoices="Invoices")
+    data["features-0-owner"] = str(pm.pk)
+    response = client.post("/admin/escalations/product/add/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    feature = Feature.objects.get(key="billing.invoices")
+    assert feature.owner == pm
+    assert client.get(f"/admin/escalations/feature/{feature.pk}/change/").status_code == 200
+    # The owner picker searches people (the manager may list them).
+    assert client.get("/admin/autocomplete/", {"app_label": "escalations", "model_name": "feature",
+                                               "field_name": "owner", "term": "pm"}).status_code == 200
+    assert set(AuditEvent.objects.filter(object_type__in=["product", "feature"]).values_list("actor", flat=True)) == {
+        manager.pk
+    }

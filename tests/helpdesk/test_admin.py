@@ -108,10 +108,22 @@ def test_team_member_picker_leaves_out_customer_logins(manager_client, agent, cu
     assert f'value="{customer.user.pk}"' not in html
 
 
-def test_customer_login_field_is_read_only_without_user_rights(manager_client, customer):
-    html = manager_client.get(f"/admin/helpdesk/customer/{customer.pk}/change/").content.decode()
+def test_customer_login_field_is_read_only_without_user_rights(client, make_user, customer):
+    from django.contrib.auth.models import Permission
+
+    clerk = make_user("clerk", role=roles.AGENTS, is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_customer", "change_customer"]))
+    client.force_login(clerk)
+
+    html = client.get(f"/admin/helpdesk/customer/{customer.pk}/change/").content.decode()
+
     assert 'name="user"' not in html
     assert 'name="organization"' in html
+
+
+def test_support_manager_picks_a_customer_login(manager_client, customer):
+    html = manager_client.get(f"/admin/helpdesk/customer/{customer.pk}/change/").content.decode()
+    assert 'name="user"' in html and "admin-autocomplete" in html
 
 
 def test_configuration_cannot_be_deleted_from_the_admin(manager_client, organization, admin_client):

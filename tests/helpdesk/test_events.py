@@ -160,13 +160,12 @@ def test_rolled_back_change_broadcasts_nothing(agent, ticket, listen, django_cap
     from django.db import transaction
 
     next_ticket = listen(events.ticket_group(ticket.pk))
-    with django_capture_on_commit_callbacks(execute=True):
-        try:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError, match="abort"):
             with transaction.atomic():
                 services.ticket_update(actor=agent, ticket=ticket, priority="low")
                 raise RuntimeError("abort")
-        except RuntimeError:
-            pass
+    assert callbacks == [], "the rolled-back change queued no broadcast"
     assert next_ticket(0.3) is None
 
 

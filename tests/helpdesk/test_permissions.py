@@ -116,3 +116,48 @@ def test_forbidden_create_fields(people):
 )
 def test_home(people, who, home):
     assert permissions.home_url_name(people[who]) == home
+
+
+# --- the directory: people, roles, the audit log -------------------------------------------------
+
+#               list_people manage_people grant_privileges audit_log  use_admin
+DIRECTORY_MATRIX = {
+    "agent":     (False,      False,        False,           False,     False),
+    "manager":   (True,       True,         False,           True,      False),
+    "pm":        (False,      False,        False,           False,     False),
+    "customer":  (False,      False,        False,           False,     False),
+    "nobody":    (False,      False,        False,           False,     False),
+    "anonymous": (False,      False,        False,           False,     False),
+    "none":      (False,      False,        False,           False,     False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", list(DIRECTORY_MATRIX))
+def test_directory_matrix(people, who):
+    user = people[who]
+    actual = (
+        permissions.can_list_people(user),
+        permissions.can_manage_people(user),
+        permissions.can_grant_privileges(user),
+        permissions.can_view_audit_log(user),
+        permissions.can_use_admin(user),
+    )
+    assert actual == DIRECTORY_MATRIX[who]
+
+
+def test_who_may_change_whom(people, make_user):
+    manager, agent = people["manager"], people["agent"]
+    root = make_user("root", role=None, is_superuser=True, is_staff=True)
+    assert permissions.can_manage_person(manager, agent)
+    assert not permissions.can_manage_person(manager, root), "only a superuser changes a superuser"
+    assert permissions.can_manage_person(root, root) and permissions.can_grant_privileges(root)
+    assert permissions.can_set_active(manager, agent)
+    assert not permissions.can_set_active(manager, manager), "nobody deactivates themselves"
+    assert not permissions.can_manage_person(agent, people["pm"])
+    assert permissions.can_assign_role(manager, roles.AGENTS)
+    assert not permissions.can_assign_role(manager, "Night shift")
+    assert permissions.can_assign_role(root, "Night shift")
+    assert not permissions.can_assign_role(agent, roles.AGENTS)
+    inactive = fresh(manager)
+    inactive.is_active = False
+    assert not permissions.can_manage_people(inactive) and not permissions.can_view_audit_log(inactive)

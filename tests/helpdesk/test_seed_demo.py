@@ -277,3 +277,36 @@ def test_ticketing_demo_code_never_imports_escalations():
     for path in [*(root / "demo").glob("*.py"), *(root / "management" / "commands").glob("*.py")]:
         text = path.read_text()
         assert "from escalations" not in text and "import escalations" not in text, path
+
+
+@pytest.mark.django_db
+def test_every_configuration_screen_is_reachable_by_a_demo_account(client):
+    """The manager reaches the desk's configuration (and the audit log); the demo superuser the rest."""
+    from django.contrib import admin
+
+    seed("--demo-tickets", "0")
+    manager_pages, superuser_pages = [], []
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        listing = f"/admin/{opts.app_label}/{opts.model_name}/"
+        pages = [listing]
+        if opts.model_name not in ("ticket", "auditevent"):  # read-only lists
+            pages.append(listing + "add/")
+        for page in pages:
+            client.force_login(get_user_model().objects.get(username="manager"))
+            if client.get(page).status_code == 200:
+                manager_pages.append(page)
+                continue
+            assert client.login(username="admin", password="demo"), "the demo superuser signs in with 'demo'"
+            assert client.get(page).status_code == 200, f"no demo account reaches {page}"
+            superuser_pages.append(page)
+
+    for page in ("/admin/auth/user/", "/admin/auth/user/add/", "/admin/escalations/feature/add/",
+                 "/admin/escalations/product/add/", "/admin/helpdesk/team/add/", "/admin/helpdesk/auditevent/"):
+        assert page in manager_pages, f"{page} needs a superuser"
+    # Only the contents of roles need the superuser.
+    assert "/admin/auth/group/add/" in superuser_pages
+    client.force_login(get_user_model().objects.get(username="manager"))
+    assert client.get("/audit/").status_code == 200
+    admin_user = get_user_model().objects.get(username="admin")
+    assert admin_user.is_superuser and admin_user.is_staff

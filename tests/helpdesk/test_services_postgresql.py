@@ -42,25 +42,74 @@ def in_threads(*calls, timeout: float = 30):
         return [future.result(timeout=timeout) for future in futures]
 
 
-@pytest.fixture
-def slow_commit(monkeypatch):
-    """Hold each change's transaction (and its row lock) open a little longer.
+def wait_until_another_backend_waits_for_me(timeout: float = 10) -> None:
+    """Block until some other session of this database waits on a lock this session holds.
 
-    The broadcast is queued inside the transaction, after the row is written, so a
-    pause there guarantees the threads really overlap instead of merely taking turns.
+    Asked of PostgreSQL (``pg_blocking_pids``), not guessed with a pause: when it
+    returns, the other change is really queued behind this one's row lock.
     """
-    original = events.broadcast_ticket_changed
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks"
+                " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+            )
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("the other change never waited for this one's row lock")
+            time.sleep(0.005)
 
-    def slow(**kwargs):
-        original(**kwargs)
-        time.sleep(0.3)
 
-    monkeypatch.setattr(events, "broadcast_ticket_changed", slow)
+class LockOrder:
+    """Makes two concurrent changes overlap for certain: the first to lock the ticket keeps its
+    transaction open until the second is blocked behind it; ``after_first`` starts a call only
+    once the first holds the lock.
+
+    The broadcast is queued inside the transaction, after the row is written, so that is
+    where the first change waits. Changes made before ``arm()`` (setting up) pass through.
+    """
+
+    def __init__(self, original) -> None:
+        self.original = original
+        self.first_holds_lock = threading.Event()
+        self._claimed = threading.Lock()
+        self._armed = False
+        self._first_seen = False
+
+    def arm(self) -> LockOrder:
+        self._armed = True
+        return self
+
+    def broadcast(self, **kwargs) -> None:
+        self.original(**kwargs)
+        with self._claimed:
+            first = self._armed and not self._first_seen
+            self._first_seen = self._first_seen or first
+        if first:
+            self.first_holds_lock.set()
+            wait_until_another_backend_waits_for_me()
+
+    def after_first(self, call):
+        def wrapped():
+            assert self.first_holds_lock.wait(10), "the first change never took the row lock"
+            return call()
+
+        return wrapped
+
+
+@pytest.fixture
+def lock_order(monkeypatch):
+    order = LockOrder(events.broadcast_ticket_changed)
+    monkeypatch.setattr(events, "broadcast_ticket_changed", order.broadcast)
+    return order
 
 
 @pytest.mark.django_db(transaction=True)
-def test_same_expected_version_exactly_one_wins(agent, agent2, ticket, slow_commit):
+def test_same_expected_version_exactly_one_wins(agent, agent2, ticket, lock_order):
     version = ticket.version
+    lock_order.arm()
     results = in_threads(
         lambda: services.ticket_update(actor=agent, ticket=ticket, status="pending", expected_version=version),
         lambda: services.ticket_update(actor=agent2, ticket=ticket, status="on_hold", expected_version=version),
@@ -94,7 +143,7 @@ def test_twenty_concurrent_creates_get_distinct_consecutive_numbers(agent, custo
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("customer_first", [True, False])
 def test_concurrent_customer_reply_and_agent_status_change_lose_nothing(
-    agent, customer, ticket, slow_commit, customer_first
+    agent, customer, ticket, lock_order, customer_first
 ):
     services.ticket_update(actor=agent, ticket=ticket, status="pending")
     start = Ticket.objects.get(pk=ticket.pk)
@@ -103,16 +152,11 @@ def test_concurrent_customer_reply_and_agent_status_change_lose_nothing(
         return services.ticket_message_post(actor=customer.user, ticket=ticket, body="Still broken")
 
     def solve():
-        if customer_first:
-            time.sleep(0.1)  # let the reply take the row lock first
         return services.ticket_update(actor=agent, ticket=ticket, status="solved")
 
-    def reply_later():
-        if not customer_first:
-            time.sleep(0.1)
-        return reply()
-
-    results = in_threads(reply_later, solve)
+    # The first takes the row lock; the second starts only then and queues behind it.
+    first, second = (reply, solve) if customer_first else (solve, reply)
+    results = in_threads(first, lock_order.arm().after_first(second))
     assert not [r for r in results if isinstance(r, Exception)], results
 
     fresh = Ticket.objects.get(pk=ticket.pk)

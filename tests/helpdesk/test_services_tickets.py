@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 
 from escalations.services import feature_ensure, product_ensure
-from helpdesk import events, roles, services
+from helpdesk import events, services
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion
 from helpdesk.models import ReferenceCounter, Tag, Ticket, TicketEvent, TicketPriority, TicketStatus
 
@@ -645,10 +645,3 @@ class TestOnCommit:
         assert len(callbacks) == 1
         assert sent[0][1]["changes"] == ["created"] and sent[0][1]["ticket"] == ticket.reference
 
-
-def test_roles_are_what_the_fixtures_claim(agent, customer, product_manager):
-    """Guards the fixtures the rest of this module leans on."""
-    assert agent.groups.filter(name=roles.AGENTS).exists()
-    assert customer.user.groups.filter(name=roles.CUSTOMERS).exists()
-    assert product_manager.has_perm("helpdesk.add_internal_note")
-    assert not product_manager.has_perm("helpdesk.work_tickets")

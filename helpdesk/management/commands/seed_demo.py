@@ -11,8 +11,9 @@ from helpdesk.demo.directory import DEMO_PASSWORD, DEMO_USERNAMES
 
 class Command(BaseCommand):
     help = (
-        "Create the demo desk: roles; the accounts agent, agent2, pm, manager, customer and customer2 "
-        f"(password {DEMO_PASSWORD!r}); teams, organizations, customers, products and features; and a few "
+        f"Create the demo desk: roles; the accounts {', '.join(DEMO_USERNAMES)} "
+        f"(password {DEMO_PASSWORD!r}; admin is a superuser); teams, organizations, customers, products and "
+        "features; and a few "
         "hundred realistic tickets with conversations. Running it again changes nothing. "
         "--tickets N additionally bulk-loads N generated tickets (fast; for load tests)."
     )
@@ -53,4 +54,9 @@ class Command(BaseCommand):
         seed.seed_demo_tickets(seeded=seeded, count=demo_tickets, stdout=self.stdout)
         if tickets:
             seed.seed_bulk_tickets(count=tickets, stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS(f"Done. Sign in as agent / {DEMO_PASSWORD} (or customer / {DEMO_PASSWORD})."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Done. Sign in as agent / {DEMO_PASSWORD} (or customer, or manager for the configuration and "
+                f"the audit log, or admin for what only a superuser may change)."
+            )
+        )

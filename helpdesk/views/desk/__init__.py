@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from helpdesk import permissions
+from helpdesk.views.desk.audit import audit_log
 from helpdesk.views.desk.inbox import inbox, inbox_bulk, inbox_matching
 from helpdesk.views.desk.new import requester_lookup, ticket_new
 from helpdesk.views.desk.tickets import ticket_detail, ticket_message, ticket_timeline_earlier, ticket_update
@@ -20,6 +21,7 @@ def no_role(request):
 
 
 __all__ = [
+    "audit_log",
     "home",
     "inbox",
     "inbox_bulk",
