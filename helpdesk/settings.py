@@ -185,9 +185,14 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Failed sign-ins allowed per username and per client address within the window.
+# Failed sign-ins allowed per (username, client address) within the window; an
+# address gets 4x, a username across all addresses 10x (helpdesk/ratelimit.py).
 LOGIN_RATE_LIMIT_ATTEMPTS = env_int("LOGIN_RATE_LIMIT_ATTEMPTS", 5)
 LOGIN_RATE_LIMIT_WINDOW_SECONDS = env_int("LOGIN_RATE_LIMIT_WINDOW_SECONDS", 300)
+# Password reset requests per client address within the sign-in window.
+PASSWORD_RESET_RATE_LIMIT_ATTEMPTS = env_int("PASSWORD_RESET_RATE_LIMIT_ATTEMPTS", 5)
+# How long a browser that signed in stays exempt from its account's per-username count.
+HELPDESK_KNOWN_DEVICE_DAYS = env_int("HELPDESK_KNOWN_DEVICE_DAYS", 180)
 # How many reverse proxies in front of Daphne append to X-Forwarded-For; 0 trusts
 # only the socket address (behind a proxy every client would share one limit).
 HELPDESK_PROXY_HOPS = env_int("HELPDESK_PROXY_HOPS", 0)

@@ -9,7 +9,10 @@ from helpdesk.views import auth as auth_views
 urlpatterns = [
     path("accounts/login/", auth_views.RateLimitedLoginView.as_view(), name="login"),
     path("accounts/password_reset/", auth_views.RateLimitedPasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password_change/", auth_views.RateLimitedPasswordChangeView.as_view(), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Before the admin's own URLs: its sign-in page counts against the same limits.
+    path("admin/login/", auth_views.AdminLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -10,7 +10,7 @@ import itertools
 import pytest
 from django.db import connection
 
-from helpdesk import roles, services
+from helpdesk import ratelimit, roles, services
 
 _counter = itertools.count(1)
 
@@ -139,3 +139,20 @@ def agent_client(client, agent):
     """A test client signed in as the ``agent`` fixture."""
     client.force_login(agent)
     return client
+
+
+class LimiterClock:
+    """The rate limiter's clock, moved by hand: windows pass without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    clock = LimiterClock()
+    monkeypatch.setattr(ratelimit, "now", lambda: clock.now)
+    return clock

@@ -189,10 +189,9 @@ class TooManyAttempts(APIException):
     def __init__(self, *, wait: int) -> None:
         # DRF's handler turns ``wait`` into the Retry-After header.
         self.wait = wait
-        minutes = max(1, -(-wait // 60))
         super().__init__(
-            f"Too many failed sign-in attempts for this account or address. Try again in {minutes} minutes, "
-            "or reset your password from the sign-in page."
+            "Too many failed sign-in attempts for this account or address. "
+            f"Try again in {ratelimit.duration_text(wait)}, or reset your password from the sign-in page."
         )
 
 
@@ -220,19 +219,21 @@ class TokenView(APIView):
         },
         description=(
             "Returns the caller's API token (the same one on every call until revoked). Failed attempts are "
-            "counted per username and per client address, like the sign-in page."
+            "counted like the sign-in page's: per username and client address, per address, and per username."
         ),
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.TokenCredentialsSerializer, request.data)
-        username, ip = data["username"], ratelimit.client_ip(request)
-        if ratelimit.login_blocked(username=username, client_ip=ip):
-            raise TooManyAttempts(wait=settings.LOGIN_RATE_LIMIT_WINDOW_SECONDS)
-        user = authenticate(request._request, username=username, password=data["password"])
+        # Scripts carry no known-device cookie: every count applies.
+        attempt = ratelimit.SignInAttempt(username=data["username"], client_ip=ratelimit.client_ip(request))
+        wait = attempt.retry_after()
+        if wait:
+            raise TooManyAttempts(wait=wait)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
-            ratelimit.login_failed(username=username, client_ip=ip)
+            attempt.failed()
             raise InvalidInput("Unable to sign in with that username and password.")
-        ratelimit.login_succeeded(username=username, client_ip=ip)
+        attempt.succeeded()
         return Response({"token": services.api_token_issue(actor=user)})
 
 
