@@ -248,6 +248,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Hostile JSON (deep nesting, lone surrogates) is a 400, never a 500 (helpdesk/jsonsafe.py).
+    "DEFAULT_PARSER_CLASSES": ["helpdesk.api.content.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "helpdesk.api.content.SafeJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -18,7 +18,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status as http
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from helpdesk import permissions, ratelimit, selectors, services
 from helpdesk.api import serializers as s
+from helpdesk.api.content import SafeJSONParser
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.keyset import Page
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
@@ -38,7 +39,7 @@ class ApiView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     # JSON only: lists, null and booleans have one spelling there (a form's
     # "assignee=" could mean "unassign" or "unchanged").
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -202,7 +203,7 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     # JSON, or a form as `curl -d` / `curl -F` sends it.
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         operation_id="auth_token_create",
