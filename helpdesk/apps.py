@@ -7,6 +7,7 @@ class HelpdeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from helpdesk import directory_cache
+        from helpdesk import access, directory_cache
 
         directory_cache.connect_signals()
+        access.connect_signals()

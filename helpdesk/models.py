@@ -6,6 +6,8 @@ predicates. Every write goes through ``helpdesk.services``.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -298,3 +300,55 @@ class TicketEvent(models.Model):
     @property
     def is_message(self) -> bool:
         return self.kind in self.MESSAGE_KINDS
+
+
+class ApiToken(models.Model):
+    """A key a script sends as ``Authorization: Token <key>``.
+
+    Only the key's SHA-256 is stored (the key has 256 random bits, so a fast hash is
+    as safe as a slow one and keeps every API request to one indexed lookup); the key
+    itself is shown once, when the token is created. ``prefix`` is its start, for
+    telling tokens apart in lists. A token ends when it expires or is revoked; the
+    row stays as the record of why.
+    """
+
+    class RevokedReason(models.TextChoices):
+        OWNER = "owner", "revoked by its owner"
+        ADMINISTRATOR = "administrator", "revoked by an administrator"
+        PASSWORD_CHANGED = "password_changed", "the account's password was changed"
+        DEACTIVATED = "deactivated", "the account was deactivated"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Written at most every few minutes (services.api_token_touch), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=RevokedReason.choices, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="apitoken_user_created")]
+        permissions = [("revoke_any_apitoken", "Can revoke other people's API tokens")]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def state(self, now) -> str:
+        """``active``, ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"

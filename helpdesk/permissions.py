@@ -9,13 +9,14 @@ from django.db.models import Q
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from helpdesk.models import Customer, Ticket
+    from helpdesk.models import ApiToken, Customer, Ticket
 
     User = AbstractBaseUser | AnonymousUser
 
 VIEW_ALL_TICKETS = "helpdesk.view_all_tickets"
 WORK_TICKETS = "helpdesk.work_tickets"
 ADD_INTERNAL_NOTE = "helpdesk.add_internal_note"
+REVOKE_ANY_API_TOKEN = "helpdesk.revoke_any_apitoken"
 
 # Fields of a ticket a customer may change on their own request (marking it solved).
 CUSTOMER_CHANGEABLE_FIELDS = frozenset({"status"})
@@ -155,3 +156,24 @@ def home_url_name(user: User | None) -> str:
     if customer_of(user) is not None:
         return "portal:ticket_list"
     return "helpdesk:no_role"
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def can_create_api_token(user: User | None) -> bool:
+    """Anyone signed in, desk or portal: a token acts with exactly its owner's rights."""
+    return _active(user)
+
+
+def can_revoke_api_token(user: User | None, token: ApiToken) -> bool:
+    """The owner; a superuser; or someone with ``revoke_any_apitoken`` (support managers), except a superuser's.
+
+    A support manager cutting off a leaked integration must not wait for a
+    superuser, but must not be able to disrupt the superusers' own access either.
+    """
+    if not _active(user):
+        return False
+    if token.user_id == user.pk or user.is_superuser:
+        return True
+    return user.has_perm(REVOKE_ANY_API_TOKEN) and not token.user.is_superuser

@@ -35,6 +35,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.change_tag",
         "helpdesk.view_tag",
         "helpdesk.view_ticket",
+        # Cutting off a leaked integration's token without waiting for a superuser.
+        "helpdesk.view_apitoken",
+        "helpdesk.revoke_any_apitoken",
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",

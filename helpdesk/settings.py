@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served locally, no CDN
     "helpdesk.apps.HelpdeskConfig",
@@ -191,6 +190,9 @@ LOGIN_RATE_LIMIT_ATTEMPTS = env_int("LOGIN_RATE_LIMIT_ATTEMPTS", 5)
 LOGIN_RATE_LIMIT_WINDOW_SECONDS = env_int("LOGIN_RATE_LIMIT_WINDOW_SECONDS", 300)
 # Password reset requests per client address within the sign-in window.
 PASSWORD_RESET_RATE_LIMIT_ATTEMPTS = env_int("PASSWORD_RESET_RATE_LIMIT_ATTEMPTS", 5)
+# Days an API token lives (helpdesk.ApiToken); it also ends when revoked, when the
+# account's password changes and when the account is deactivated.
+HELPDESK_API_TOKEN_DAYS = max(1, env_int("HELPDESK_API_TOKEN_DAYS", 90))
 # How long a browser that signed in stays exempt from its account's per-username count.
 HELPDESK_KNOWN_DEVICE_DAYS = env_int("HELPDESK_KNOWN_DEVICE_DAYS", 180)
 # How many reverse proxies in front of Daphne append to X-Forwarded-For; 0 trusts
@@ -244,8 +246,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "helpdesk.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Hostile JSON (deep nesting, lone surrogates) is a 400, never a 500 (helpdesk/jsonsafe.py).

@@ -7,6 +7,8 @@ from helpdesk.api import views
 app_name = "api"
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/tokens/", views.TokenListView.as_view(), name="token-list"),
+    path("auth/tokens/<int:token_id>/", views.TokenDetailView.as_view(), name="token-detail"),
     path("tickets/", views.TicketListView.as_view(), name="ticket-list"),
     path("tickets/<str:reference>/", views.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<str:reference>/messages/", views.TicketMessagesView.as_view(), name="ticket-messages"),

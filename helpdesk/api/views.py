@@ -12,11 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -27,6 +28,7 @@ from rest_framework.views import APIView
 
 from helpdesk import permissions, ratelimit, selectors, services
 from helpdesk.api import serializers as s
+from helpdesk.api.authentication import ApiTokenAuthentication
 from helpdesk.api.content import SafeJSONParser
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.keyset import Page
@@ -36,7 +38,7 @@ from helpdesk.models import Ticket, TicketChannel, TicketStatus
 class ApiView(APIView):
     # Token first: an anonymous request is then answered 401 with
     # "WWW-Authenticate: Token" rather than a bare 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     # JSON only: lists, null and booleans have one spelling there (a form's
     # "assignee=" could mean "unassign" or "unchanged").
     parser_classes = [SafeJSONParser]
@@ -197,7 +199,7 @@ class TooManyAttempts(APIException):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for a new API token."""
 
     # No session: a script needs no cookie and no CSRF token to get a token.
     authentication_classes: list = []
@@ -211,7 +213,7 @@ class TokenView(APIView):
         auth=[],
         request=s.TokenCredentialsSerializer,
         responses={
-            200: s.TokenSerializer,
+            201: s.TokenSerializer,
             400: BAD_REQUEST,
             429: OpenApiResponse(
                 s.ErrorSerializer,
@@ -219,8 +221,10 @@ class TokenView(APIView):
             ),
         },
         description=(
-            "Returns the caller's API token (the same one on every call until revoked). Failed attempts are "
-            "counted like the sign-in page's: per username and client address, per address, and per username."
+            "Creates a new token on every call (it used to return the same one) and answers with its key, "
+            "which is shown only here. Tokens expire after 90 days by default (`expires`) and end early when "
+            "revoked or when the account's password changes. Failed attempts are counted like the sign-in "
+            "page's: per username and client address, per address, and per username."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -235,7 +239,44 @@ class TokenView(APIView):
             attempt.failed()
             raise InvalidInput("Unable to sign in with that username and password.")
         attempt.succeeded()
-        return Response({"token": services.api_token_issue(actor=user)})
+        now = timezone.now()
+        name = data.get("name") or f"API sign-in {timezone.localtime(now):%Y-%m-%d %H:%M}"
+        token, key = services.api_token_create(actor=user, name=name, now=now)
+        body = dict(s.ApiTokenSerializer(token, context={"now": now}).data, token=key)
+        return Response(body, status=http.HTTP_201_CREATED)
+
+
+class TokenListView(ApiView):
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        tags=["auth"],
+        responses={200: s.ApiTokenListSerializer, 401: UNAUTHENTICATED},
+        description=(
+            "Your own tokens, newest first: every live one, and those that ended in the last 30 days with why. "
+            "Keys are never shown again."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        tokens = selectors.api_tokens_of(user=request.user, now=now)
+        return Response({"results": s.ApiTokenSerializer(tokens, many=True, context={"now": now}).data, "next": None})
+
+
+class TokenDetailView(ApiView):
+    @extend_schema(
+        operation_id="auth_tokens_destroy",
+        tags=["auth"],
+        parameters=[OpenApiParameter("token_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        description=(
+            "Revoke one of your tokens (the one making the request too, as a sign-out). Someone else's token "
+            "answers 404. Revoking a token that already ended changes nothing."
+        ),
+    )
+    def delete(self, request: Request, token_id: int) -> Response:
+        token = selectors.api_token_of(user=request.user, token_id=token_id)
+        services.api_token_revoke(actor=request.user, token=token)
+        return Response(status=http.HTTP_204_NO_CONTENT)
 
 
 # --- tickets ------------------------------------------------------------------------------------

@@ -1,6 +1,11 @@
 """Every write of the ticketing app. Import from here."""
 
-from helpdesk.services.api_tokens import api_token_issue
+from helpdesk.services.api_tokens import (
+    api_token_create,
+    api_token_revoke,
+    api_token_touch,
+    api_tokens_revoke_all,
+)
 from helpdesk.services.directory import (
     customer_ensure,
     directory_object_save,
@@ -35,7 +40,10 @@ __all__ = [
     "tags_ensure",
     "ticket_backdate_demo",
     "ticket_bulk_load",
-    "api_token_issue",
+    "api_token_create",
+    "api_token_revoke",
+    "api_token_touch",
+    "api_tokens_revoke_all",
     "UNSET",
     "BulkResult",
     "customer_ensure",

@@ -47,7 +47,8 @@ def route_url(name: str, pattern: URLPattern, ticket) -> str:
     values = {"reference": ticket.reference}
     kwargs = {}
     for key in pattern.pattern.converters:
-        kwargs[key] = values.get(key, 1)
+        # Ids name nothing that exists: the answer is the same 404 on every database.
+        kwargs[key] = values.get(key, 10**9)
     return reverse(f"api:{name}", kwargs=kwargs)
 
 
