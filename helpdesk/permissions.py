@@ -91,6 +91,16 @@ def can_open_own_ticket(user: User | None) -> bool:
     return customer_of(user) is not None
 
 
+def can_set_priority_when_opening(user: User | None) -> bool:
+    """The desk sets priorities; a customer's "urgent" is accepted and not applied (every request would be urgent)."""
+    return can_open_ticket_for_others(user)
+
+
+def is_ticket_creation_limited(user: User | None) -> bool:
+    """Tickets customers open themselves are limited per customer; the desk opening them for customers never is."""
+    return user is not None and not can_open_ticket_for_others(user)
+
+
 def can_post_public_reply(user: User | None, ticket: Ticket) -> bool:
     """Public replies: on tickets the user may reply to, while the ticket is not closed."""
     return can_reply(user, ticket) and not ticket.is_closed

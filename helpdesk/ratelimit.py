@@ -50,6 +50,10 @@ ADDRESS_ALLOWANCE_FACTOR = 4
 USERNAME_ALLOWANCE_FACTOR = 10
 
 
+# Every key starts with this (tests give each test its own, so counts never leak between them).
+KEY_NAMESPACE = "ratelimit"
+
+
 def now() -> float:
     """The limiter's clock (tests replace it rather than sleeping)."""
     return time.time()
@@ -74,7 +78,7 @@ class Limit:
         return max(1, math.ceil(self.window_seconds / 60))
 
     def _base_key(self, subject: str) -> str:
-        return f"ratelimit:{self.name}:{_digest(subject)}"
+        return f"{KEY_NAMESPACE}:{self.name}:{_digest(subject)}"
 
     def _window_start(self, base: str, at: float) -> float | None:
         start = cache.get(base)

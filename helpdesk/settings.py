@@ -205,6 +205,12 @@ HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 4)
 HELPDESK_MAX_BODY_BYTES = 64 * 1024
 HELPDESK_PAGE_SIZE = env_int("HELPDESK_PAGE_SIZE", 25)
 HELPDESK_TIMELINE_WINDOW = max(1, env_int("HELPDESK_TIMELINE_WINDOW", 100))
+# Tickets a customer may open themselves (portal, API, chats) per window; the desk
+# opening tickets on a customer's behalf is never limited.
+HELPDESK_TICKET_CREATE_LIMIT = max(1, env_int("HELPDESK_TICKET_CREATE_LIMIT", 10))
+HELPDESK_TICKET_CREATE_WINDOW_SECONDS = max(1, env_int("HELPDESK_TICKET_CREATE_WINDOW_SECONDS", 600))
+# Tags one ticket may carry (every list shows them all).
+HELPDESK_MAX_TAGS_PER_TICKET = max(1, env_int("HELPDESK_MAX_TAGS_PER_TICKET", 20))
 # How long the desk's pick-lists and permission sets may be cached; every change made
 # through the application ends them when it commits, this bounds writes that bypass it. 0: off.
 HELPDESK_DIRECTORY_CACHE_SECONDS = max(0, env_int("HELPDESK_DIRECTORY_CACHE_SECONDS", 60))

@@ -6,6 +6,7 @@ State is always set up through services, as the application itself would.
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import pytest
 from django.db import connection
@@ -149,6 +150,12 @@ class LimiterClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counts(monkeypatch):
+    """Each test counts sign-ins and new tickets afresh: ids repeat across tests, the cache outlives them."""
+    monkeypatch.setattr(ratelimit, "KEY_NAMESPACE", f"ratelimit-test-{uuid.uuid4().hex}")
 
 
 @pytest.fixture

@@ -234,7 +234,15 @@ class TicketCreateSerializer(StrictSerializer):
     body = serializers.CharField(
         trim_whitespace=False, help_text=f"The request. At most {settings.HELPDESK_MAX_BODY_BYTES // 1024} KB (UTF-8)."
     )
-    priority = serializers.ChoiceField(choices=PRIORITY_NAMES, required=False, default="normal")
+    priority = serializers.ChoiceField(
+        choices=PRIORITY_NAMES,
+        required=False,
+        default="normal",
+        help_text=(
+            "Set by the desk. A customer may send it (no error) but it is not applied: their tickets start as "
+            "`normal` and the desk decides."
+        ),
+    )
     requester = serializers.CharField(
         required=False,
         help_text=(
@@ -249,7 +257,9 @@ class TicketCreateSerializer(StrictSerializer):
     team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id (desk users only).")
     assignee = serializers.CharField(required=False, allow_null=True, help_text="Username (desk users only).")
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, help_text="Tag names (desk users only)."
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=f"Tag names (desk users only), at most {settings.HELPDESK_MAX_TAGS_PER_TICKET}.",
     )
     feature = serializers.CharField(required=False, allow_null=True, help_text="Feature key (desk users only).")
 
@@ -263,7 +273,9 @@ class TicketUpdateSerializer(StrictSerializer):
     assignee = serializers.CharField(required=False, allow_null=True, help_text="Username, or null to unassign.")
     team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id, or null.")
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, help_text="The complete new list of tag names."
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=f"The complete new list of tag names, at most {settings.HELPDESK_MAX_TAGS_PER_TICKET}.",
     )
     feature = serializers.CharField(required=False, allow_null=True, help_text="Feature key, or null.")
     version = serializers.IntegerField(

@@ -311,10 +311,23 @@ class TicketListView(ApiView):
         tags=["tickets"],
         request=s.TicketCreateSerializer,
         parameters=[ETAG_HEADER],
-        responses={201: s.TicketSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={
+            201: s.TicketSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            429: OpenApiResponse(
+                s.ErrorSerializer,
+                description=(
+                    "A customer opened too many tickets in a short time (10 per 10 minutes by default); "
+                    "`Retry-After` says when to try again. Tickets the desk opens are never limited."
+                ),
+            ),
+        },
         description=(
             "Open a ticket. Desk users name the customer in `requester` (username or email) and may route it "
-            "(`team`, `assignee`, `tags`, `feature`); a customer opens one for themselves and sends none of those."
+            "(`team`, `assignee`, `tags`, `feature`) and set `priority`; a customer opens one for themselves, "
+            "sends none of the routing fields, and any `priority` they send is ignored (the desk sets it)."
         ),
         examples=[
             OpenApiExample(

@@ -34,7 +34,7 @@ def test_every_operation_is_documented_with_its_answers(schema):
         ("/api/v1/auth/tokens/", "get"): {"200", "401"},
         ("/api/v1/auth/tokens/{token_id}/", "delete"): {"204", "401", "404"},
         ("/api/v1/tickets/", "get"): {"200", "400", "401"},
-        ("/api/v1/tickets/", "post"): {"201", "400", "401", "403"},
+        ("/api/v1/tickets/", "post"): {"201", "400", "401", "403", "429"},
         ("/api/v1/tickets/{reference}/", "get"): {"200", "401", "404"},
         ("/api/v1/tickets/{reference}/", "patch"): {"200", "400", "401", "403", "404", "409"},
         ("/api/v1/tickets/{reference}/messages/", "get"): {"200", "400", "401", "404"},
