@@ -107,11 +107,11 @@ class TicketWatchConsumer(AccessCheckedConsumer):
     group: str | None = None
 
     def is_allowed(self, user) -> bool:
-        return permissions.can_view_all_tickets(user)
+        return permissions.can_watch_tickets_live(user)
 
     @database_sync_to_async
     def _ticket_for(self, user, reference: str):
-        if not permissions.can_view_all_tickets(user):
+        if not permissions.can_watch_tickets_live(user):
             return None
         try:
             return selectors.ticket_get(user=user, reference=reference)

@@ -69,6 +69,14 @@ def can_view_ticket(user: User | None, ticket: Ticket) -> bool:
     return customer is not None and ticket.requester_id == customer.pk
 
 
+def can_watch_tickets_live(user: User | None) -> bool:
+    """The desk's ticket socket (collision notices) is for the desk only, even on a customer's own ticket.
+
+    Asked when the socket opens, on every command and before every event it forwards.
+    """
+    return can_view_all_tickets(user)
+
+
 def can_see_internal(user: User | None) -> bool:
     """Internal notes and the audit trail are for the desk only."""
     return can_view_all_tickets(user)
