@@ -265,3 +265,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# API tokens have their own module (read-only list, revoke action).
+from helpdesk import admin_tokens  # noqa: E402,F401

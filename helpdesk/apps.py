@@ -9,9 +9,10 @@ class HelpdeskConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from helpdesk import directory_cache
+        from helpdesk import access, directory_cache
 
         directory_cache.connect_signals()
+        access.connect_signals()
         post_migrate.connect(_ensure_built_in_roles, sender=self, dispatch_uid="helpdesk-built-in-roles")
 
 

@@ -10,14 +10,19 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: routing modules import models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
+from helpdesk.consumers import NoRouteConsumer  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
+from helpdesk.websocket import OriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # ALLOWED_HOSTS also bounds the Origin accepted on websocket handshakes.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The full Origin is checked first (helpdesk/websocket.py); a path no route
+        # serves is refused at the handshake rather than raising in the router (a 500).
+        "websocket": OriginValidator(
+            AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, re_path(r"", NoRouteConsumer.as_asgi())]))
+        ),
     }
 )

@@ -1,39 +1,122 @@
-"""Desk websocket: agents watching a ticket hear when someone else changes it.
+"""Desk websockets.
 
-This is the "agent collision" notice: the page offers to reload before the agent
-writes over a change they have not seen (the version check refuses it anyway).
+``AccessCheckedConsumer`` is the base of every socket a signed-in person opens: it
+joins their user and session groups, closes when their access ends (deactivated,
+password changed, signed out: ``helpdesk.access``), re-checks their rights when
+their roles change, on every command and before every event it forwards, and reads
+frames with ``helpdesk.jsonsafe``. ``TicketWatchConsumer`` is the "agent collision"
+notice: agents watching a ticket hear when someone else changes it, and the page
+offers to reload before they write over a change they have not seen (the version
+check refuses it anyway).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.auth import get_user_model
 
-from helpdesk import events, permissions, selectors
+from helpdesk import access, events, jsonsafe, permissions, selectors
 from helpdesk.errors import DomainError
 
 
-class TicketWatchConsumer(AsyncWebsocketConsumer):
+class AccessCheckedConsumer(AsyncWebsocketConsumer):
+    """A socket that lives only as long as its user's access.
+
+    Subclasses authorise in ``connect()``, then ``await self.start_access(user)``
+    before accepting; they say in :meth:`is_allowed` which right the socket needs,
+    read frames with :meth:`read_frame`, and send events with :meth:`forward`.
+    """
+
+    user: Any = None
+    session_key: str | None = None
+    access_groups: tuple[str, ...] = ()
+    closing = False
+
+    def is_allowed(self, user) -> bool:
+        """The right this socket needs, asked of a freshly loaded user (runs in a database thread)."""
+        raise NotImplementedError
+
+    async def start_access(self, user) -> None:
+        self.user = user
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None)
+        groups = [events.user_group(user.pk)]
+        if self.session_key:
+            groups.append(events.session_group(self.session_key))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.access_groups = tuple(groups)
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.access_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    @database_sync_to_async
+    def _access_close_code(self) -> int | None:
+        return access.socket_access(user_id=self.user.pk, session_key=self.session_key, allowed=self.is_allowed)
+
+    async def end(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)
+
+    async def ensure_access(self) -> bool:
+        """Whether the socket may go on; if not it is closed, with the code saying why."""
+        if self.closing:
+            return False
+        code = await self._access_close_code()
+        if code is not None:
+            await self.end(code)
+            return False
+        return True
+
+    async def forward(self, event: dict) -> None:
+        """Send an event to the client, after checking that its user still may hear it."""
+        if await self.ensure_access():
+            await self.send(text_data=json.dumps(event))
+
+    async def send_error(self, code: str, detail: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "code": code, "detail": detail}))
+
+    async def read_frame(self, text_data: str | None, bytes_data: bytes | None) -> dict | None:
+        """The frame as a JSON object, or None after answering with an error frame (the socket stays open)."""
+        if self.closing:
+            return None
+        try:
+            frame = jsonsafe.loads(text_data if text_data is not None else (bytes_data or b""))
+        except jsonsafe.UnsafeJSON as error:
+            await self.send_error("bad_json", f"Frames are JSON objects: {error}.")
+            return None
+        if not isinstance(frame, dict):
+            await self.send_error("unknown_type", "Frames are JSON objects with a type.")
+            return None
+        return frame
+
+    # Group messages from helpdesk.access (never sent on to the client).
+    async def access_revoked(self, event: dict) -> None:
+        await self.end(access.close_code_for(event.get("reason", "")))
+
+    async def access_recheck(self, event: dict) -> None:
+        await self.ensure_access()
+
+
+class TicketWatchConsumer(AccessCheckedConsumer):
     group: str | None = None
+
+    def is_allowed(self, user) -> bool:
+        return permissions.can_watch_tickets_live(user)
 
     @database_sync_to_async
     def _ticket_for(self, user, reference: str):
-        if not permissions.can_view_all_tickets(user):
+        if not permissions.can_watch_tickets_live(user):
             return None
         try:
             return selectors.ticket_get(user=user, reference=reference)
         except DomainError:
             return None
-
-    @database_sync_to_async
-    def _still_allowed(self) -> bool:
-        # A fresh row, not the handshake's user: that object caches its permissions
-        # and its is_active flag for the whole life of the socket.
-        user = get_user_model().objects.filter(pk=self.user.pk).first()
-        return user is not None and permissions.can_view_all_tickets(user)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -43,10 +126,9 @@ class TicketWatchConsumer(AsyncWebsocketConsumer):
             # the client read the code (a refused handshake arrives as a bare 1006)
             # and stop reconnecting.
             await self.accept()
-            await self.close(code=4404)
+            await self.end(4404)
             return
-        self.user = user
-        self.reference = ticket.reference
+        await self.start_access(user)
         self.group = events.ticket_group(ticket.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -55,23 +137,25 @@ class TicketWatchConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await super().disconnect(code)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            frame = json.loads(text_data or "")
-        except ValueError:
-            await self.send(text_data=json.dumps({"type": "error", "code": "bad_json", "detail": "Frames are JSON."}))
+        frame = await self.read_frame(text_data, bytes_data)
+        if frame is None:
             return
-        if not isinstance(frame, dict) or frame.get("type") != "ping":
-            await self.send(
-                text_data=json.dumps({"type": "error", "code": "unknown_type", "detail": "Only ping is understood."})
-            )
+        if frame.get("type") != "ping":
+            await self.send_error("unknown_type", "Only ping is understood.")
             return
-        # Rights can be withdrawn while a socket is open: check on every command.
-        if not await self._still_allowed():
-            await self.close(code=4403)
-            return
-        await self.send(text_data=json.dumps({"type": "pong"}))
+        # Rights can be withdrawn while a socket is open: checked on every command.
+        if await self.ensure_access():
+            await self.send(text_data=json.dumps({"type": "pong"}))
 
     async def ticket_changed(self, event: dict) -> None:
-        await self.send(text_data=json.dumps(event))
+        await self.forward(event)
+
+
+class NoRouteConsumer(AsyncWebsocketConsumer):
+    """Any websocket path no route matches: the handshake is refused (403), not answered with a 500."""
+
+    async def connect(self) -> None:
+        await self.close()

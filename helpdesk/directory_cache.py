@@ -73,6 +73,11 @@ def generation(viewer: Any = None) -> str:
     return token
 
 
+def remember_generation(viewer: Any, token: str) -> None:
+    """Hand ``viewer`` a token read by the caller (a socket's one query per check reads it beside the user)."""
+    setattr(viewer, _GENERATION_MEMO, (token, _local_epoch))
+
+
 def invalidate() -> None:
     """Start a new generation, visible to others when the current transaction commits."""
     global _local_epoch

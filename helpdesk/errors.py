@@ -49,3 +49,13 @@ class StaleVersion(DomainError):
     def __init__(self, message: str, *, current: Any) -> None:
         super().__init__(message)
         self.current = current
+
+
+class RateLimited(DomainError):
+    """Too many of something in a short time (tickets a customer opens); ``retry_after`` is in seconds."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = max(1, int(retry_after))

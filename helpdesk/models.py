@@ -6,6 +6,8 @@ predicates. Every write goes through ``helpdesk.services``.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -336,6 +338,7 @@ class AuditEvent(models.Model):
         "customer": "Customer",
         "product": "Product",
         "feature": "Feature",
+        "api_token": "API token",
     }
     ACTIONS = {
         "user.created": "Person added",
@@ -362,6 +365,9 @@ class AuditEvent(models.Model):
         "product.updated": "Product changed",
         "feature.created": "Feature added",
         "feature.updated": "Feature changed",
+        "api_token.created": "API token created",
+        "api_token.revoked": "API token revoked",
+        "api_token.revoked_all": "Every API token of a person revoked",
     }
 
     class Meta:
@@ -378,3 +384,55 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_label}"
+
+
+class ApiToken(models.Model):
+    """A key a script sends as ``Authorization: Token <key>``.
+
+    Only the key's SHA-256 is stored (the key has 256 random bits, so a fast hash is
+    as safe as a slow one and keeps every API request to one indexed lookup); the key
+    itself is shown once, when the token is created. ``prefix`` is its start, for
+    telling tokens apart in lists. A token ends when it expires or is revoked; the
+    row stays as the record of why.
+    """
+
+    class RevokedReason(models.TextChoices):
+        OWNER = "owner", "revoked by its owner"
+        ADMINISTRATOR = "administrator", "revoked by an administrator"
+        PASSWORD_CHANGED = "password_changed", "the account's password was changed"
+        DEACTIVATED = "deactivated", "the account was deactivated"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Written at most every few minutes (services.api_token_touch), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=RevokedReason.choices, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="apitoken_user_created")]
+        permissions = [("revoke_any_apitoken", "Can revoke other people's API tokens")]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def state(self, now) -> str:
+        """``active``, ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"

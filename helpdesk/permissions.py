@@ -9,13 +9,14 @@ from django.db.models import Q
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from helpdesk.models import Customer, Ticket
+    from helpdesk.models import ApiToken, Customer, Ticket
 
     User = AbstractBaseUser | AnonymousUser
 
 VIEW_ALL_TICKETS = "helpdesk.view_all_tickets"
 WORK_TICKETS = "helpdesk.work_tickets"
 ADD_INTERNAL_NOTE = "helpdesk.add_internal_note"
+REVOKE_ANY_API_TOKEN = "helpdesk.revoke_any_apitoken"
 
 # Fields of a ticket a customer may change on their own request (marking it solved).
 CUSTOMER_CHANGEABLE_FIELDS = frozenset({"status"})
@@ -68,6 +69,14 @@ def can_view_ticket(user: User | None, ticket: Ticket) -> bool:
     return customer is not None and ticket.requester_id == customer.pk
 
 
+def can_watch_tickets_live(user: User | None) -> bool:
+    """The desk's ticket socket (collision notices) is for the desk only, even on a customer's own ticket.
+
+    Asked when the socket opens, on every command and before every event it forwards.
+    """
+    return can_view_all_tickets(user)
+
+
 def can_see_internal(user: User | None) -> bool:
     """Internal notes and the audit trail are for the desk only."""
     return can_view_all_tickets(user)
@@ -88,6 +97,16 @@ def can_open_ticket_for_others(user: User | None) -> bool:
 
 def can_open_own_ticket(user: User | None) -> bool:
     return customer_of(user) is not None
+
+
+def can_set_priority_when_opening(user: User | None) -> bool:
+    """The desk sets priorities; a customer's "urgent" is accepted and not applied (every request would be urgent)."""
+    return can_open_ticket_for_others(user)
+
+
+def is_ticket_creation_limited(user: User | None) -> bool:
+    """Tickets customers open themselves are limited per customer; the desk opening them for customers never is."""
+    return user is not None and not can_open_ticket_for_others(user)
 
 
 def can_post_public_reply(user: User | None, ticket: Ticket) -> bool:
@@ -216,3 +235,24 @@ def can_view_tickets_in_admin(user: User | None) -> bool:
 def team_member_condition() -> Q:
     """Who may be put on a team: active people who work tickets (a query condition on users)."""
     return Q(is_active=True) & works_tickets_condition()
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def can_create_api_token(user: User | None) -> bool:
+    """Anyone signed in, desk or portal: a token acts with exactly its owner's rights."""
+    return _active(user)
+
+
+def can_revoke_api_token(user: User | None, token: ApiToken) -> bool:
+    """The owner; a superuser; or someone with ``revoke_any_apitoken`` (support managers), except a superuser's.
+
+    A support manager cutting off a leaked integration must not wait for a
+    superuser, but must not be able to disrupt the superusers' own access either.
+    """
+    if not _active(user):
+        return False
+    if token.user_id == user.pk or user.is_superuser:
+        return True
+    return user.has_perm(REVOKE_ANY_API_TOKEN) and not token.user.is_superuser

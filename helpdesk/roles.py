@@ -50,6 +50,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "escalations.view_feature",
         # The audit log of every configuration write (desk page /audit/ and the admin).
         "helpdesk.view_auditevent",
+        # Cutting off a leaked integration's token without waiting for a superuser.
+        "helpdesk.view_apitoken",
+        "helpdesk.revoke_any_apitoken",
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",

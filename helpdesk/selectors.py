@@ -576,3 +576,51 @@ def tickets_matching(*, user, filters: TicketFilters, limit: int, exclude: Q | N
     if exclude is not None:
         qs = qs.exclude(exclude)
     return list(qs.defer("search_document")[:limit])
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+def api_token_for_key(*, key: str):
+    """The token a presented key belongs to, with its user, or None (the authentication class decides what it means)."""
+    from helpdesk.models import ApiToken
+
+    return ApiToken.objects.select_related("user").filter(digest=ApiToken.digest_of(key)).first()
+
+
+# How long a token that ended stays in its owner's list (with why it ended).
+API_TOKEN_ENDED_SHOWN_DAYS = 30
+
+
+def api_tokens_of(*, user, now=None) -> list:
+    """The viewer's own tokens: every live one, and those ended in the last 30 days; newest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from helpdesk.models import ApiToken
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    now = now or timezone.now()
+    since = now - timedelta(days=API_TOKEN_ENDED_SHOWN_DAYS)
+    ended_recently = Q(revoked_at__gte=since) | Q(revoked_at__isnull=True, expires_at__gte=since)
+    return list(
+        ApiToken.objects.filter(user=user)
+        .filter(ended_recently | Q(revoked_at__isnull=True, expires_at__gt=now))
+        .order_by("-created_at", "-id")[:200]
+    )
+
+
+def api_token_of(*, user, token_id: int):
+    """One of the viewer's own tokens; someone else's looks missing."""
+    from helpdesk.models import ApiToken
+
+    token = (
+        ApiToken.objects.select_related("user").filter(pk=token_id, user_id=getattr(user, "pk", None)).first()
+        if getattr(user, "is_authenticated", False)
+        else None
+    )
+    if token is None:
+        raise NotFound("No such token.")
+    return token

@@ -87,7 +87,6 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served locally, no CDN
     "helpdesk.apps.HelpdeskConfig",
@@ -214,9 +213,17 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Failed sign-ins allowed per username and per client address within the window.
+# Failed sign-ins allowed per (username, client address) within the window; an
+# address gets 4x, a username across all addresses 10x (helpdesk/ratelimit.py).
 LOGIN_RATE_LIMIT_ATTEMPTS = env_int("LOGIN_RATE_LIMIT_ATTEMPTS", 5)
 LOGIN_RATE_LIMIT_WINDOW_SECONDS = env_int("LOGIN_RATE_LIMIT_WINDOW_SECONDS", 300)
+# Password reset requests per client address within the sign-in window.
+PASSWORD_RESET_RATE_LIMIT_ATTEMPTS = env_int("PASSWORD_RESET_RATE_LIMIT_ATTEMPTS", 5)
+# Days an API token lives (helpdesk.ApiToken); it also ends when revoked, when the
+# account's password changes and when the account is deactivated.
+HELPDESK_API_TOKEN_DAYS = max(1, env_int("HELPDESK_API_TOKEN_DAYS", 90))
+# How long a browser that signed in stays exempt from its account's per-username count.
+HELPDESK_KNOWN_DEVICE_DAYS = env_int("HELPDESK_KNOWN_DEVICE_DAYS", 180)
 # How many reverse proxies in front of Daphne append to X-Forwarded-For; 0 trusts
 # only the socket address (behind a proxy every client would share one limit).
 HELPDESK_PROXY_HOPS = env_int("HELPDESK_PROXY_HOPS", 0)
@@ -227,6 +234,12 @@ HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 4)
 HELPDESK_MAX_BODY_BYTES = 64 * 1024
 HELPDESK_PAGE_SIZE = env_int("HELPDESK_PAGE_SIZE", 25)
 HELPDESK_TIMELINE_WINDOW = max(1, env_int("HELPDESK_TIMELINE_WINDOW", 100))
+# Tickets a customer may open themselves (portal, API, chats) per window; the desk
+# opening tickets on a customer's behalf is never limited.
+HELPDESK_TICKET_CREATE_LIMIT = max(1, env_int("HELPDESK_TICKET_CREATE_LIMIT", 10))
+HELPDESK_TICKET_CREATE_WINDOW_SECONDS = max(1, env_int("HELPDESK_TICKET_CREATE_WINDOW_SECONDS", 600))
+# Tags one ticket may carry (every list shows them all).
+HELPDESK_MAX_TAGS_PER_TICKET = max(1, env_int("HELPDESK_MAX_TAGS_PER_TICKET", 20))
 # How long the desk's pick-lists and permission sets may be cached; every change made
 # through the application ends them when it commits, this bounds writes that bypass it. 0: off.
 HELPDESK_DIRECTORY_CACHE_SECONDS = max(0, env_int("HELPDESK_DIRECTORY_CACHE_SECONDS", 60))
@@ -268,13 +281,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "helpdesk.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # The browsable API is a development aid: in production the API answers JSON only.
+    # Hostile JSON (deep nesting, lone surrogates) is a 400, never a 500 (helpdesk/jsonsafe.py).
+    "DEFAULT_PARSER_CLASSES": ["helpdesk.api.content.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "helpdesk.api.content.SafeJSONRenderer",
+        # The browsable API is a development aid: in production the API answers JSON only.
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.RateLimitedLoginView.as_view(), name="login"),
     path("accounts/password_reset/", auth_views.RateLimitedPasswordResetView.as_view(), name="password_reset"),
     path("accounts/logout/", navigation.SignOutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.RateLimitedPasswordChangeView.as_view(), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The admin's own sign-in and sign-out, with ``next`` made safe (helpdesk/views/navigation.py).
     path("admin/login/", navigation.admin_login),

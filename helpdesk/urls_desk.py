@@ -1,12 +1,14 @@
 from django.urls import path
 
-from helpdesk.views import desk
+from helpdesk.views import account, desk
 
 app_name = "helpdesk"
 
 urlpatterns = [
     path("", desk.home, name="home"),
     path("no-role/", desk.no_role, name="no_role"),
+    path("account/tokens/", account.api_tokens, name="api_tokens"),
+    path("account/tokens/<int:token_id>/revoke/", account.api_token_revoke, name="api_token_revoke"),
     path("inbox/", desk.inbox, name="inbox"),
     path("inbox/bulk/", desk.inbox_bulk, name="inbox_bulk"),
     path("inbox/matching/", desk.inbox_matching, name="inbox_matching"),

@@ -6,11 +6,12 @@ State is always set up through services, as the application itself would.
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import pytest
 from django.db import connection
 
-from helpdesk import roles, services
+from helpdesk import ratelimit, roles, services
 
 _counter = itertools.count(1)
 
@@ -139,3 +140,26 @@ def agent_client(client, agent):
     """A test client signed in as the ``agent`` fixture."""
     client.force_login(agent)
     return client
+
+
+class LimiterClock:
+    """The rate limiter's clock, moved by hand: windows pass without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counts(monkeypatch):
+    """Each test counts sign-ins and new tickets afresh: ids repeat across tests, the cache outlives them."""
+    monkeypatch.setattr(ratelimit, "KEY_NAMESPACE", f"ratelimit-test-{uuid.uuid4().hex}")
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch):
+    clock = LimiterClock()
+    monkeypatch.setattr(ratelimit, "now", lambda: clock.now)
+    return clock

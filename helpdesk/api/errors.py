@@ -2,7 +2,8 @@
 
 Shapes (DRF's own where it has one):
 - 400: ``{"<field>": ["message", ...]}``, or ``{"detail": "message"}`` when no field is at fault;
-- 401/403/404/405/415/429: ``{"detail": "message"}``; a 403 about one field adds ``"field"``;
+- 401/403/404/405/415/429: ``{"detail": "message"}``; a 403 about one field adds ``"field"``; a 429
+  carries ``Retry-After``;
 - 409: ``{"detail": "message", "current": <the ticket as GET returns it>}`` with its ``ETag``.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from helpdesk.errors import DomainError, StaleVersion
+from helpdesk.errors import DomainError, RateLimited, StaleVersion
 
 
 def exception_handler(exc, context):
@@ -27,5 +28,6 @@ def exception_handler(exc, context):
             body = {"detail": exc.message}
             if exc.field:
                 body["field"] = exc.field
-        return Response(body, status=exc.http_status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return Response(body, status=exc.http_status, headers=headers)
     return drf_exception_handler(exc, context)

@@ -50,10 +50,46 @@ def ticket_etag(ticket) -> str:
 class TokenCredentialsSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150, trim_whitespace=True)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text="What will use the token, to tell it apart in your list (default: “API sign-in” and the time).",
+    )
 
 
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+class ApiTokenSerializer(serializers.Serializer):
+    """A token as its owner's list shows it; the key itself is never shown again."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters, to recognise it.")
+    created = serializers.DateTimeField(source="created_at")
+    expires = serializers.DateTimeField(source="expires_at")
+    last_used = serializers.DateTimeField(
+        source="last_used_at", allow_null=True, help_text="Within a few minutes; null if never used."
+    )
+    state = serializers.SerializerMethodField(help_text="`active`, `expired` or `revoked`.")
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.SerializerMethodField(
+        help_text="Why it was revoked (`owner`, `administrator`, `password_changed`, `deactivated`), or null."
+    )
+
+    def get_state(self, token) -> str:
+        return token.state(self.context["now"])
+
+    def get_revoked_reason(self, token) -> str | None:
+        return token.revoked_reason or None
+
+
+class TokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(
+        help_text="The key. Send it as `Authorization: Token <key>`; it is shown only in this answer."
+    )
+
+
+class ApiTokenListSerializer(serializers.Serializer):
+    results = ApiTokenSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="Always null: one page holds every token listed.")
 
 
 # --- errors (documentation only) ------------------------------------------------------------
@@ -198,7 +234,15 @@ class TicketCreateSerializer(StrictSerializer):
     body = serializers.CharField(
         trim_whitespace=False, help_text=f"The request. At most {settings.HELPDESK_MAX_BODY_BYTES // 1024} KB (UTF-8)."
     )
-    priority = serializers.ChoiceField(choices=PRIORITY_NAMES, required=False, default="normal")
+    priority = serializers.ChoiceField(
+        choices=PRIORITY_NAMES,
+        required=False,
+        default="normal",
+        help_text=(
+            "Set by the desk. A customer may send it (no error) but it is not applied: their tickets start as "
+            "`normal` and the desk decides."
+        ),
+    )
     requester = serializers.CharField(
         required=False,
         help_text=(
@@ -213,7 +257,9 @@ class TicketCreateSerializer(StrictSerializer):
     team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id (desk users only).")
     assignee = serializers.CharField(required=False, allow_null=True, help_text="Username (desk users only).")
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, help_text="Tag names (desk users only)."
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=f"Tag names (desk users only), at most {settings.HELPDESK_MAX_TAGS_PER_TICKET}.",
     )
     feature = serializers.CharField(required=False, allow_null=True, help_text="Feature key (desk users only).")
 
@@ -227,7 +273,9 @@ class TicketUpdateSerializer(StrictSerializer):
     assignee = serializers.CharField(required=False, allow_null=True, help_text="Username, or null to unassign.")
     team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id, or null.")
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, help_text="The complete new list of tag names."
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=f"The complete new list of tag names, at most {settings.HELPDESK_MAX_TAGS_PER_TICKET}.",
     )
     feature = serializers.CharField(required=False, allow_null=True, help_text="Feature key, or null.")
     version = serializers.IntegerField(

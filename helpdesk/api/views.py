@@ -12,13 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +28,8 @@ from rest_framework.views import APIView
 
 from helpdesk import permissions, ratelimit, selectors, services
 from helpdesk.api import serializers as s
+from helpdesk.api.authentication import ApiTokenAuthentication
+from helpdesk.api.content import SafeJSONParser
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.keyset import Page
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
@@ -35,10 +38,10 @@ from helpdesk.models import Ticket, TicketChannel, TicketStatus
 class ApiView(APIView):
     # Token first: an anonymous request is then answered 401 with
     # "WWW-Authenticate: Token" rather than a bare 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     # JSON only: lists, null and booleans have one spelling there (a form's
     # "assignee=" could mean "unassign" or "unchanged").
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -189,21 +192,20 @@ class TooManyAttempts(APIException):
     def __init__(self, *, wait: int) -> None:
         # DRF's handler turns ``wait`` into the Retry-After header.
         self.wait = wait
-        minutes = max(1, -(-wait // 60))
         super().__init__(
-            f"Too many failed sign-in attempts for this account or address. Try again in {minutes} minutes, "
-            "or reset your password from the sign-in page."
+            "Too many failed sign-in attempts for this account or address. "
+            f"Try again in {ratelimit.duration_text(wait)}, or reset your password from the sign-in page."
         )
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for a new API token."""
 
     # No session: a script needs no cookie and no CSRF token to get a token.
     authentication_classes: list = []
     permission_classes = [AllowAny]
     # JSON, or a form as `curl -d` / `curl -F` sends it.
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         operation_id="auth_token_create",
@@ -211,7 +213,7 @@ class TokenView(APIView):
         auth=[],
         request=s.TokenCredentialsSerializer,
         responses={
-            200: s.TokenSerializer,
+            201: s.TokenSerializer,
             400: BAD_REQUEST,
             429: OpenApiResponse(
                 s.ErrorSerializer,
@@ -219,21 +221,62 @@ class TokenView(APIView):
             ),
         },
         description=(
-            "Returns the caller's API token (the same one on every call until revoked). Failed attempts are "
-            "counted per username and per client address, like the sign-in page."
+            "Creates a new token on every call (it used to return the same one) and answers with its key, "
+            "which is shown only here. Tokens expire after 90 days by default (`expires`) and end early when "
+            "revoked or when the account's password changes. Failed attempts are counted like the sign-in "
+            "page's: per username and client address, per address, and per username."
         ),
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.TokenCredentialsSerializer, request.data)
-        username, ip = data["username"], ratelimit.client_ip(request)
-        if ratelimit.login_blocked(username=username, client_ip=ip):
-            raise TooManyAttempts(wait=settings.LOGIN_RATE_LIMIT_WINDOW_SECONDS)
-        user = authenticate(request._request, username=username, password=data["password"])
+        # Scripts carry no known-device cookie: every count applies.
+        attempt = ratelimit.SignInAttempt(username=data["username"], client_ip=ratelimit.client_ip(request))
+        wait = attempt.retry_after()
+        if wait:
+            raise TooManyAttempts(wait=wait)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
-            ratelimit.login_failed(username=username, client_ip=ip)
+            attempt.failed()
             raise InvalidInput("Unable to sign in with that username and password.")
-        ratelimit.login_succeeded(username=username, client_ip=ip)
-        return Response({"token": services.api_token_issue(actor=user)})
+        attempt.succeeded()
+        now = timezone.now()
+        name = data.get("name") or f"API sign-in {timezone.localtime(now):%Y-%m-%d %H:%M}"
+        token, key = services.api_token_create(actor=user, name=name, now=now)
+        body = dict(s.ApiTokenSerializer(token, context={"now": now}).data, token=key)
+        return Response(body, status=http.HTTP_201_CREATED)
+
+
+class TokenListView(ApiView):
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        tags=["auth"],
+        responses={200: s.ApiTokenListSerializer, 401: UNAUTHENTICATED},
+        description=(
+            "Your own tokens, newest first: every live one, and those that ended in the last 30 days with why. "
+            "Keys are never shown again."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        tokens = selectors.api_tokens_of(user=request.user, now=now)
+        return Response({"results": s.ApiTokenSerializer(tokens, many=True, context={"now": now}).data, "next": None})
+
+
+class TokenDetailView(ApiView):
+    @extend_schema(
+        operation_id="auth_tokens_destroy",
+        tags=["auth"],
+        parameters=[OpenApiParameter("token_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        description=(
+            "Revoke one of your tokens (the one making the request too, as a sign-out). Someone else's token "
+            "answers 404. Revoking a token that already ended changes nothing."
+        ),
+    )
+    def delete(self, request: Request, token_id: int) -> Response:
+        token = selectors.api_token_of(user=request.user, token_id=token_id)
+        services.api_token_revoke(actor=request.user, token=token)
+        return Response(status=http.HTTP_204_NO_CONTENT)
 
 
 # --- tickets ------------------------------------------------------------------------------------
@@ -268,10 +311,23 @@ class TicketListView(ApiView):
         tags=["tickets"],
         request=s.TicketCreateSerializer,
         parameters=[ETAG_HEADER],
-        responses={201: s.TicketSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={
+            201: s.TicketSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            429: OpenApiResponse(
+                s.ErrorSerializer,
+                description=(
+                    "A customer opened too many tickets in a short time (10 per 10 minutes by default); "
+                    "`Retry-After` says when to try again. Tickets the desk opens are never limited."
+                ),
+            ),
+        },
         description=(
             "Open a ticket. Desk users name the customer in `requester` (username or email) and may route it "
-            "(`team`, `assignee`, `tags`, `feature`); a customer opens one for themselves and sends none of those."
+            "(`team`, `assignee`, `tags`, `feature`) and set `priority`; a customer opens one for themselves, "
+            "sends none of the routing fields, and any `priority` they send is ignored (the desk sets it)."
         ),
         examples=[
             OpenApiExample(

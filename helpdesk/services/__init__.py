@@ -1,6 +1,11 @@
 """Every write of the ticketing app. Import from here."""
 
-from helpdesk.services.api_tokens import api_token_issue
+from helpdesk.services.api_tokens import (
+    api_token_create,
+    api_token_revoke,
+    api_token_touch,
+    api_tokens_revoke_all,
+)
 from helpdesk.services.audit import audit_changes, audit_record, creation_changes, field_values, stored_values
 from helpdesk.services.directory import (
     customer_ensure,
@@ -44,7 +49,10 @@ __all__ = [
     "tags_ensure",
     "ticket_backdate_demo",
     "ticket_bulk_load",
-    "api_token_issue",
+    "api_token_create",
+    "api_token_revoke",
+    "api_token_touch",
+    "api_tokens_revoke_all",
     "UNSET",
     "BulkResult",
     "audit_changes",

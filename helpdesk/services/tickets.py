@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from helpdesk import directory_cache, events, permissions
+from helpdesk import directory_cache, events, permissions, ratelimit
 from helpdesk.services.audit import audit_record
 from helpdesk.services.search_index import search_document_refresh
-from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
+from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, RateLimited, StaleVersion, TransitionNotAllowed
 from helpdesk.models import (
     Customer,
     ReferenceCounter,
@@ -96,6 +96,12 @@ def clean_tags(tags: Iterable[str] | str) -> list[str]:
             raise InvalidInput(f"Tag {name[:20]!r}… is longer than {TAG_MAX_LENGTH} characters.", field="tags")
         if name not in cleaned:
             cleaned.append(name)
+    limit = settings.HELPDESK_MAX_TAGS_PER_TICKET
+    if len(cleaned) > limit:
+        raise InvalidInput(
+            f"A ticket takes at most {limit} tags; this one would have {len(cleaned)}. Keep the ones that route it.",
+            field="tags",
+        )
     return sorted(cleaned)
 
 
@@ -167,6 +173,24 @@ def _feature_label(feature: Any) -> str:
 # --- create -------------------------------------------------------------------------
 
 
+def _count_customer_ticket(customer: Customer) -> None:
+    """Count a ticket the customer opens themselves; refuse it once they are over the limit.
+
+    Counted after the input checks (a typo costs nothing) and before the insert, with
+    one atomic increment, so that requests racing each other cannot all slip under it.
+    """
+    limit = ratelimit.ticket_create_limit()
+    subject = str(customer.pk)
+    if limit.hit(subject) > limit.attempts:
+        wait = limit.retry_after(subject) or limit.window_seconds
+        raise RateLimited(
+            f"You have opened {limit.attempts} requests in the last {ratelimit.duration_text(limit.window_seconds)}, "
+            f"the most we take in that time. Try again in {ratelimit.duration_text(wait)}; to add to a request "
+            "you already opened, reply on it.",
+            retry_after=wait,
+        )
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -180,8 +204,13 @@ def ticket_create(
     assignee: AbstractBaseUser | None = None,
     tags: Iterable[str] = (),
     feature: Any = None,
+    imported: bool = False,
 ) -> Ticket:
-    """Open a ticket. Desk users name the requester; customers open their own."""
+    """Open a ticket. Desk users name the requester; customers open their own.
+
+    ``imported``: a request from the past brought in now (demo history, a move from
+    another desk), so it does not count against the customer's creation limit.
+    """
     staff = actor is None or permissions.can_open_ticket_for_others(actor)
     if staff:
         if requester is None:
@@ -200,12 +229,17 @@ def ticket_create(
 
     subject = clean_subject(subject)
     body = clean_body(body)
-    priority_value = clean_priority(priority)
+    priority_value = (
+        clean_priority(priority) if actor is None or permissions.can_set_priority_when_opening(actor)
+        else TicketPriority.NORMAL
+    )
     if channel not in TicketChannel.values:
         raise InvalidInput(f"Unknown channel {channel!r}.", field="channel")
     if assignee is not None and not permissions.can_assign_to(assignee):
         raise InvalidInput(f"{_username(assignee)} cannot be assigned tickets.", field="assignee")
     tag_names = clean_tags(tags)
+    if permissions.is_ticket_creation_limited(actor) and not imported:
+        _count_customer_ticket(requester)
 
     now = timezone.now()
     ticket = Ticket.objects.create(

@@ -51,7 +51,13 @@ def _admin_view(name: str):
             request.POST = _with_safe_next(request, request.POST, default=default)
         site = admin.site
         # As AdminSite.get_urls() routes them: sign-out only for staff, through admin_view().
-        target = site.login if name == "login" else site.admin_view(site.logout)
+        if name == "login":
+            # The rate-limited admin sign-in (helpdesk/views/auth.py), not the site's own.
+            from helpdesk.views.auth import AdminLoginView
+
+            target = AdminLoginView.as_view()
+        else:
+            target = site.admin_view(site.logout)
         return target(request, *args, **kwargs)
 
     view.__name__ = f"admin_{name}"

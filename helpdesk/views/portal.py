@@ -41,13 +41,6 @@ SORTS: dict[str, str] = {
     "created_asc": "Oldest first",
 }
 
-PRIORITY_CHOICES: list[tuple[str, str]] = [
-    ("low", "Low — a question, or something minor"),
-    ("normal", "Normal"),
-    ("high", "High — it gets in the way of my work"),
-    ("urgent", "Urgent — my work has stopped"),
-]
-
 def customer_status(status: str) -> str:
     return CUSTOMER_STATUS_LABELS.get(status, status)
 
@@ -129,23 +122,24 @@ def ticket_list(request, customer: Customer):
 
 @portal_view
 def ticket_new(request, customer: Customer):
-    values = {"subject": "", "body": "", "priority": "normal"}
+    # No priority: the desk sets it (a customer's request starts as normal).
+    values = {"subject": "", "body": ""}
     errors: dict[str, str] = {}
+    status, retry_after = 200, None
     if request.method == "POST":
         values = {name: request.POST.get(name, default) for name, default in values.items()}
         errors = _new_request_errors(values)
+        status = 400 if errors else 200
         if not errors:
             try:
                 ticket = services.ticket_create(
-                    actor=request.user,
-                    subject=values["subject"],
-                    body=values["body"],
-                    priority=values["priority"] or None,
-                    channel=TicketChannel.WEB,
+                    actor=request.user, subject=values["subject"], body=values["body"], channel=TicketChannel.WEB
                 )
             except DomainError as error:
                 field_name = error.field if error.field in values else "form"
                 errors[field_name] = error.message
+                status = error.http_status
+                retry_after = getattr(error, "retry_after", None)
             else:
                 messages.success(
                     request,
@@ -162,12 +156,11 @@ def ticket_new(request, customer: Customer):
                 pass
             else:
                 values["subject"] = f"Follow-up to {earlier.reference}: {earlier.subject}"[:200]
-    return render(
-        request,
-        "portal/ticket_new.html",
-        {"values": values, "errors": errors, "priorities": PRIORITY_CHOICES},
-        status=400 if errors else 200,
-    )
+    response = render(request, "portal/ticket_new.html", {"values": values, "errors": errors}, status=status)
+    if retry_after is not None:
+        # What was typed stays in the form; Retry-After says when it can be sent.
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _new_request_errors(values: dict[str, str]) -> dict[str, str]:
@@ -178,8 +171,6 @@ def _new_request_errors(values: dict[str, str]) -> dict[str, str]:
             check(values[name])
         except InvalidInput as error:
             errors[name] = error.message
-    if values["priority"] and values["priority"] not in {value for value, _ in PRIORITY_CHOICES}:
-        errors["priority"] = "Choose one of the listed priorities."
     return errors
 
 

@@ -419,8 +419,8 @@
     var socket = null;
     var leaving = false;
     var pinger = null;
-    // The server re-checks the agent's rights on every ping and closes with 4403 once they
-    // are withdrawn; without pings an idle page would keep hearing about the ticket.
+    // The server closes the socket as soon as the agent's access ends and re-checks it before
+    // every event; the pings also let it notice what it cannot be told (a session expiring).
     var PING_EVERY_MS = 30000;
 
     var stopPinging = function () {
@@ -476,8 +476,9 @@
       });
       socket.addEventListener("close", function (event) {
         stopPinging();
-        // 4404: no such ticket or not theirs; 4403: rights withdrawn. Retrying would not help.
-        if (leaving || event.code === 4403 || event.code === 4404 || attempts >= 6) return;
+        // 4404: no such ticket or not theirs; 4403: rights withdrawn or account switched off;
+        // 4401: signed out or password changed (the next page load asks to sign in). Retrying would not help.
+        if (leaving || event.code === 4401 || event.code === 4403 || event.code === 4404 || attempts >= 6) return;
         attempts += 1;
         setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempts)));
       });

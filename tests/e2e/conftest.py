@@ -25,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -81,9 +82,23 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
     raise RuntimeError(f"Daphne did not answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()[-4000:]}")
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
 @pytest.fixture(scope="session")
-def live_server_url(django_db_setup, tmp_path_factory) -> str:
-    """Base URL of a real Daphne process serving ``helpdesk.asgi:application`` on the test database.
+def live_server_url(daphne_server) -> str:
+    return daphne_server.url
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, tmp_path_factory) -> LiveServer:
+    """A real Daphne process serving ``helpdesk.asgi:application`` on the test database (``.url``, ``.log()``).
 
     Depends on ``django_db_setup`` so the test database exists first and is only
     dropped after the server (and its connections) are gone.
@@ -113,7 +128,7 @@ def live_server_url(django_db_setup, tmp_path_factory) -> str:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url + "/accounts/login/", process, log_path)
-        yield base_url
+        yield LiveServer(url=base_url, log_path=log_path)
     finally:
         process.terminate()
         try:

@@ -35,7 +35,8 @@ def client_for(db):
 
     def make(user) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION="Token " + services.api_token_issue(actor=user))
+        _, key = services.api_token_create(actor=user, name="test script")
+        client.credentials(HTTP_AUTHORIZATION="Token " + key)
         return client
 
     return make

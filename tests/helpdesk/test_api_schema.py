@@ -30,9 +30,11 @@ def _ref(content):
 
 def test_every_operation_is_documented_with_its_answers(schema):
     expected = {
-        ("/api/v1/auth/token/", "post"): {"200", "400", "429"},
+        ("/api/v1/auth/token/", "post"): {"201", "400", "429"},
+        ("/api/v1/auth/tokens/", "get"): {"200", "401"},
+        ("/api/v1/auth/tokens/{token_id}/", "delete"): {"204", "401", "404"},
         ("/api/v1/tickets/", "get"): {"200", "400", "401"},
-        ("/api/v1/tickets/", "post"): {"201", "400", "401", "403"},
+        ("/api/v1/tickets/", "post"): {"201", "400", "401", "403", "429"},
         ("/api/v1/tickets/{reference}/", "get"): {"200", "401", "404"},
         ("/api/v1/tickets/{reference}/", "patch"): {"200", "400", "401", "403", "404", "409"},
         ("/api/v1/tickets/{reference}/messages/", "get"): {"200", "400", "401", "404"},
@@ -63,6 +65,10 @@ def test_shapes_match_the_contract(schema):
     assert "If-Match" in patch_params
     assert "ETag" in _operation(schema, "/api/v1/tickets/{reference}/", "get")["responses"]["200"]["headers"]
     assert not _operation(schema, "/api/v1/auth/token/", "post").get("security")
+    assert {"token", "id", "name", "prefix", "expires", "state"} <= set(components["Token"]["properties"])
+    assert "token" not in components["ApiToken"]["properties"]  # lists never carry keys
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert scheme["in"] == "header" and scheme["name"] == "Authorization"
 
 
 def test_schema_endpoint_serves_it(client, db):

@@ -18,6 +18,7 @@ from helpdesk.asgi import application
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +40,7 @@ def session_cookie(user) -> bytes:
 
 
 async def connect(reference: str, *, user=None, origin=ORIGIN):
-    headers = [origin] if origin else []
+    headers = [HOST, origin] if origin else [HOST]
     if user is not None:
         headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, f"/ws/tickets/{reference}/", headers=headers)

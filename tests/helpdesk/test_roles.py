@@ -26,6 +26,7 @@ EXPECTED = {
         "helpdesk.view_ticket",
         "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",
         "helpdesk.view_auditevent",
+        "helpdesk.view_apitoken", "helpdesk.revoke_any_apitoken",
     },
     roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note"},
     roles.CUSTOMERS: set(),
