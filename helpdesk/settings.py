@@ -157,12 +157,23 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache with one connection pool per process: Django keeps a cache
+            # object per thread and Daphne runs each request in a new thread, so the stock
+            # backend opened a Redis connection per request (helpdesk/cache.py).
+            "BACKEND": "helpdesk.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "helpdesk"),
             # A Redis that stops answering costs a request two seconds, then the
             # directory cache and the sign-in limiter fall back, instead of hanging it.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                # Bounded, and a request beyond the bound waits (up to 2 s) for a free
+                # connection rather than failing at once as redis-py's default pool does.
+                "pool_class": "redis.BlockingConnectionPool",
+                "max_connections": env_int("REDIS_CACHE_MAX_CONNECTIONS", 50),
+                "timeout": 2,
+            },
         }
     }
 else:
