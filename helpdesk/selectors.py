@@ -340,19 +340,22 @@ def tickets_by_references(*, user, references: list[str]) -> list[Ticket]:
     return list(tickets_visible_to(user).filter(number__in=numbers).order_by("number"))
 
 
-def _timeline_columns() -> tuple[str, ...]:
-    # What a timeline shows of an event and its authors (presenters.author_display): a whole
-    # long timeline builds a thousand of each, and the password hash, the customers' money
-    # columns and the other dates cost reading and converting for nothing.
-    return (
-        "id", "ticket_id", "kind", "actor_id", "customer_id", "body", "old_value", "new_value", "created_at",
-        "actor__id", f"actor__{get_user_model().USERNAME_FIELD}", "actor__first_name", "actor__last_name",
-        "customer__id", "customer__user_id", "customer__name", "customer__email",
-    )  # fmt: skip
+_TIMELINE_COLUMNS = ("id", "ticket_id", "kind", "actor_id", "customer_id", "body", "old_value", "new_value", "created_at")
 
 
 def _timeline_queryset(*, user, ticket: Ticket) -> QuerySet[TicketEvent]:
-    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "customer").only(*_timeline_columns())
+    # A whole long timeline is a thousand events by a handful of people. Prefetched, each
+    # author is built once and shared (joined, each row built its own copies: ~40% of the
+    # selector's time), and only what presenters.author_display reads is loaded: not the
+    # password hash, nor the customers' money columns and dates.
+    User = get_user_model()
+    authors = User.objects.only("id", User.USERNAME_FIELD, "first_name", "last_name")
+    customers = Customer.objects.only("id", "user_id", "name", "email")
+    qs = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .only(*_TIMELINE_COLUMNS)
+        .prefetch_related(Prefetch("actor", queryset=authors), Prefetch("customer", queryset=customers))
+    )
     if not permissions.can_see_internal(user):
         qs = qs.filter(kind=TicketEvent.Kind.REPLY)
     return qs

@@ -114,7 +114,9 @@ def _hand_made_events() -> list[TicketEvent]:
     return events, requester
 
 
-def test_every_kind_of_item_renders_the_same_bytes_as_the_template(frozen_now):
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_every_kind_of_item_renders_the_same_bytes_as_the_template(frozen_now, settings, zone):
+    settings.TIME_ZONE = zone
     events, requester = _hand_made_events()
     items = build_timeline(events, user_labels={"alex": "Alex O'Brien"}, requester=requester)
     assert {item.kind for item in items} == {"message", "audit"}

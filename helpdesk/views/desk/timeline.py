@@ -46,8 +46,14 @@ class TimelineItem:
         return self.event.customer_id is not None
 
 
+# Looked up for every change line of a long timeline; building the enum member each time
+# cost more than the rest of the line.
+_STATUS_LABELS = dict(TicketStatus.choices)
+_CHANNEL_LABELS = dict(TicketChannel.choices)
+
+
 def _status_label(value: str) -> str:
-    return TicketStatus(value).label if value in TicketStatus.values else value
+    return _STATUS_LABELS.get(value, value)
 
 
 def _priority_label(value: str) -> str:
@@ -58,7 +64,7 @@ def _priority_label(value: str) -> str:
 
 
 def _channel_label(value: str) -> str:
-    return TicketChannel(value).label if value in TicketChannel.values else value
+    return _CHANNEL_LABELS.get(value, value)
 
 
 def _from_to(name: str, old: str, new: str, *, set_verb: str, clear_verb: str) -> Phrase:
