@@ -113,6 +113,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 0)
         )
     }
+    # PgBouncer in transaction mode hands each transaction to any server session, and a
+    # server-side cursor (QuerySet.iterator()) does not survive that.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", False)
     if DB_POOL and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 1),
