@@ -181,3 +181,46 @@ def test_whole_long_timeline_loads_only_the_columns_it_shows(agent_client, agent
     # Neither the password hash nor the customers' money columns are read for a timeline.
     assert '"password"' not in selected and '"annual_value"' not in selected and '"phone"' not in selected
     assert all(f"m{number}" in response.content.decode() for number in range(12))
+
+
+def _entry_view(event) -> tuple:
+    actor, customer = event.actor, event.customer if event.customer_id else None
+    return (
+        event.pk, event.kind, event.actor_id, event.customer_id, event.body, event.old_value, event.new_value,
+        event.created_at, event.is_message, event.get_kind_display(),
+        actor and (actor.pk, actor.get_username(), actor.get_full_name(), actor.first_name),
+        customer and (customer.pk, customer.user_id, customer.name, customer.email),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("viewer", ["agent", "customer"])
+def test_whole_timeline_entries_carry_what_the_events_do(agent, customer, make_ticket, viewer):
+    ticket = make_ticket(subject="Entries", body="request")
+    services.ticket_message_post(actor=customer.user, ticket=ticket, body="customer words")
+    services.ticket_message_post(actor=agent, ticket=ticket, body="a note", internal=True)
+    services.ticket_message_post(actor=agent, ticket=ticket, body="a reply")
+    ticket.refresh_from_db()
+    services.ticket_update(actor=agent, ticket=ticket, priority="high", tags=["x"])
+    user = agent if viewer == "agent" else customer.user
+    events = selectors.ticket_timeline(user=user, ticket=ticket)
+    with CaptureQueriesContext(connection) as queries:
+        entries = selectors.ticket_timeline_entries(user=user, ticket=ticket)
+        views = [_entry_view(entry) for entry in entries]
+    assert len(queries.captured_queries) == 1
+    assert views == [_entry_view(event) for event in events]
+    if viewer == "customer":
+        assert {entry.kind for entry in entries} == {Kind.REPLY}
+
+
+def test_whole_timeline_entries_render_the_same_bytes_as_events(agent, customer, make_ticket, frozen_now):
+    ticket = make_ticket(subject="Entries render", body=f"request {HOSTILE}")
+    services.ticket_message_post(actor=customer.user, ticket=ticket, body="customer <words>")
+    services.ticket_message_post(actor=agent, ticket=ticket, body="a note", internal=True)
+    ticket.refresh_from_db()
+    services.ticket_update(actor=agent, ticket=ticket, status="pending", priority="urgent")
+    labels = {"agent": "Alex Agent"}
+    from_events = build_timeline(selectors.ticket_timeline(user=agent, ticket=ticket), user_labels=labels,
+                                 requester=ticket.requester)  # fmt: skip
+    from_entries = build_timeline(selectors.ticket_timeline_entries(user=agent, ticket=ticket), user_labels=labels,
+                                  requester=ticket.requester)  # fmt: skip
+    assert render_timeline_items(from_entries) == render_timeline_items(from_events) == reference_render(from_events)

@@ -13,6 +13,7 @@ from typing import Any
 
 from helpdesk import presenters
 from helpdesk.models import TicketChannel, TicketEvent, TicketPriority, TicketStatus
+from helpdesk.selectors import TimelineEntry
 
 Kind = TicketEvent.Kind
 
@@ -23,7 +24,7 @@ Phrase = list[tuple[str, bool]]
 @dataclass
 class TimelineItem:
     kind: str  # "message" or "audit"
-    events: list[TicketEvent]
+    events: list[TicketEvent] | list[TimelineEntry]
     actor_label: str
     created_at: datetime
     phrases: list[Phrase] = field(default_factory=list)
@@ -130,7 +131,7 @@ def _actor_label(event: TicketEvent, requester: Any) -> str:
 
 
 def build_timeline(
-    events: list[TicketEvent], *, user_labels: dict[str, str], requester: Any = None
+    events: list[TicketEvent] | list[TimelineEntry], *, user_labels: dict[str, str], requester: Any = None
 ) -> list[TimelineItem]:
     items: list[TimelineItem] = []
     for event in events:
