@@ -19,6 +19,18 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 UNREACHED = "redis://127.0.0.1:6379/15"
 
 
+@pytest.fixture(autouse=True)
+def fresh_shared_clients():
+    """Each test starts with no shared client, as a new process does (and leaves the others' alone)."""
+    from helpdesk import cache
+
+    saved = dict(cache._clients)
+    cache._clients.clear()
+    yield
+    cache._clients.clear()
+    cache._clients.update(saved)
+
+
 def _cache_settings(backend: str, location: str) -> dict:
     return {
         "default": {
