@@ -134,15 +134,20 @@ def build_timeline(
     events: list[TicketEvent] | list[TimelineEntry], *, user_labels: dict[str, str], requester: Any = None
 ) -> list[TimelineItem]:
     items: list[TimelineItem] = []
+    # A desk name depends only on who acted and for which customer: worked out once per pair.
+    labels: dict[tuple[int | None, int | None], str] = {}
+
+    def label_of(event) -> str:
+        key = (event.actor_id, event.customer_id)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = _actor_label(event, requester)
+        return label
+
     for event in events:
         if event.is_message:
             items.append(
-                TimelineItem(
-                    kind="message",
-                    events=[event],
-                    actor_label=_actor_label(event, requester),
-                    created_at=event.created_at,
-                )
+                TimelineItem(kind="message", events=[event], actor_label=label_of(event), created_at=event.created_at)
             )
             continue
         last = items[-1] if items else None
@@ -155,9 +160,7 @@ def build_timeline(
             item = last
             item.events.append(event)
         else:
-            item = TimelineItem(
-                kind="audit", events=[event], actor_label=_actor_label(event, requester), created_at=event.created_at
-            )
+            item = TimelineItem(kind="audit", events=[event], actor_label=label_of(event), created_at=event.created_at)
             items.append(item)
         item.phrases.append(phrase_for(event, user_labels=user_labels))
         if event.body:
