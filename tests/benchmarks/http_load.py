@@ -112,30 +112,6 @@ def sign_in(base_url: str, *, username: str, password: str, extra_headers: dict[
     return f"sessionid={session.group(1)}; csrftoken={csrf_cookie.group(1)}"
 
 
-def time_requests(client: KeepAliveClient, path: str, *, warmup: int, requests: int, check) -> dict:
-    """Sequential GETs of one page: wall time per request as the client sees it, in ms."""
-    status, headers, body = client.get(path)
-    if status != 200:
-        raise RuntimeError(f"{path} answered {status}")
-    check(decoded(headers, body))
-    for _ in range(warmup):
-        client.get(path)
-    samples = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        status, headers, body = client.get(path)
-        samples.append((time.perf_counter() - started) * 1000)
-        if status != 200:
-            raise RuntimeError(f"{path} answered {status} while timed")
-    return {
-        **percentiles(samples),
-        "samples": len(samples),
-        "bytes_on_wire": len(body),
-        "bytes_html": len(decoded(headers, body)),
-        "encoding": headers.get("content-encoding", "identity"),
-    }
-
-
 # --- wrk ----------------------------------------------------------------------------------------
 
 _WRK_SCRIPT = r"""
