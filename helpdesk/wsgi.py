@@ -2,7 +2,7 @@
 
 Daphne keeps every websocket (helpdesk/asgi.py); nginx sends ``/ws/`` there and
 everything else here (deploy/nginx/helpdesk.conf, README "Production"). A sync WSGI
-worker spends about half the CPU per request of Django's ASGI path, and several
+worker spends ~20% less CPU per page than Django's ASGI path, and several
 worker processes use both cores where one Daphne process stops at the GIL.
 """
 
