@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup migrate seed serve bench bench-small check clean
+.PHONY: demo test setup migrate seed serve bench bench-small bench-http check clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,8 @@ check: setup
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
+
+# HTTP benchmark: real servers as the README starts them (needs wrk and nginx; see docs/benchmarks.md)
+#   DATABASE_URL=postgres://... REDIS_URL=redis://... make bench-http
+bench-http: setup
+	$(PY) -m tests.benchmarks.run_http $(BENCH_ARGS)

@@ -340,8 +340,22 @@ def tickets_by_references(*, user, references: list[str]) -> list[Ticket]:
     return list(tickets_visible_to(user).filter(number__in=numbers).order_by("number"))
 
 
+_TIMELINE_COLUMNS = ("id", "ticket_id", "kind", "actor_id", "customer_id", "body", "old_value", "new_value", "created_at")
+
+
 def _timeline_queryset(*, user, ticket: Ticket) -> QuerySet[TicketEvent]:
-    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "customer")
+    # A whole long timeline is a thousand events by a handful of people. Prefetched, each
+    # author is built once and shared (joined, each row built its own copies: ~40% of the
+    # selector's time), and only what presenters.author_display reads is loaded: not the
+    # password hash, nor the customers' money columns and dates.
+    User = get_user_model()
+    authors = User.objects.only("id", User.USERNAME_FIELD, "first_name", "last_name")
+    customers = Customer.objects.only("id", "user_id", "name", "email")
+    qs = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .only(*_TIMELINE_COLUMNS)
+        .prefetch_related(Prefetch("actor", queryset=authors), Prefetch("customer", queryset=customers))
+    )
     if not permissions.can_see_internal(user):
         qs = qs.filter(kind=TicketEvent.Kind.REPLY)
     return qs
@@ -368,7 +382,7 @@ def ticket_timeline_after(*, user, ticket: Ticket, after: int | None) -> list[Ti
 class TimelineWindow:
     """The latest part of a timeline, oldest first, and how many older events it leaves out."""
 
-    events: list[TicketEvent]
+    events: list[TicketEvent] | list[TimelineEntry]  # entries for a whole timeline (ticket_timeline_entries)
     earlier: int
 
     @property
@@ -624,3 +638,85 @@ def api_token_of(*, user, token_id: int):
     if token is None:
         raise NotFound("No such token.")
     return token
+
+
+# --- a whole timeline, as light rows ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineAuthor:
+    """An agent (or a customer's login) as a timeline names them: what ``presenters`` reads of a user."""
+
+    pk: int
+    username: str
+    first_name: str
+    last_name: str
+
+    def get_username(self) -> str:
+        return self.username
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()  # as Django's AbstractUser
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineCustomer:
+    pk: int
+    user_id: int | None
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One timeline event with what the desk shows of it (the attributes of ``TicketEvent`` it reads)."""
+
+    pk: int
+    kind: str
+    actor_id: int | None
+    customer_id: int | None
+    body: str
+    old_value: str
+    new_value: str
+    created_at: Any
+    actor: TimelineAuthor | None
+    customer: TimelineCustomer | None
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind in TicketEvent.MESSAGE_KINDS
+
+    def get_kind_display(self) -> str:
+        return str(_KIND_LABELS.get(self.kind, self.kind))
+
+
+_KIND_LABELS = dict(TicketEvent.Kind.choices)
+
+
+def ticket_timeline_entries(*, user, ticket: Ticket) -> list[TimelineEntry]:
+    """The whole timeline ``user`` may see, oldest first, as light rows (``ticket_timeline``'s events).
+
+    A thousand model instances (and their authors') cost more than the query and the
+    rendering together; rows of plain values, each author built once, cost a tenth.
+    """
+    username = get_user_model().USERNAME_FIELD
+    qs = _timeline_queryset(user=user, ticket=ticket).prefetch_related(None)
+    rows = qs.order_by("created_at", "id").values_list(
+        *_TIMELINE_COLUMNS[:1], *_TIMELINE_COLUMNS[2:],
+        f"actor__{username}", "actor__first_name", "actor__last_name",
+        "customer__user_id", "customer__name", "customer__email",
+    )  # fmt: skip
+    authors: dict[int, TimelineAuthor] = {}
+    customers: dict[int, TimelineCustomer] = {}
+    entries = []
+    for pk, kind, actor_id, customer_id, body, old, new, created, login, first, last, c_user, c_name, c_email in rows:
+        actor = None
+        if actor_id is not None:
+            actor = authors.get(actor_id) or authors.setdefault(actor_id, TimelineAuthor(actor_id, login, first, last))
+        customer = None
+        if customer_id is not None:
+            customer = customers.get(customer_id) or customers.setdefault(
+                customer_id, TimelineCustomer(customer_id, c_user, c_name, c_email)
+            )
+        entries.append(TimelineEntry(pk, kind, actor_id, customer_id, body, old, new, created, actor, customer))
+    return entries

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "helpdesk.compression.HtmlGZipMiddleware",  # gzip for HTML pages; why it is safe: helpdesk/compression.py
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files keep their own caching headers (helpdesk/headers.py).
     "helpdesk.headers.SecurityHeadersMiddleware",
@@ -140,6 +141,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 0)
         )
     }
+    # PgBouncer in transaction mode hands each transaction to any server session, and a
+    # server-side cursor (QuerySet.iterator()) does not survive that.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS", False)
     if DB_POOL and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 1),
@@ -185,12 +189,23 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache with one connection pool per process: Django keeps a cache
+            # object per thread and Daphne runs each request in a new thread, so the stock
+            # backend opened a Redis connection per request (helpdesk/cache.py).
+            "BACKEND": "helpdesk.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "helpdesk"),
             # A Redis that stops answering costs a request two seconds, then the
             # directory cache and the sign-in limiter fall back, instead of hanging it.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                # Bounded, and a request beyond the bound waits (up to 2 s) for a free
+                # connection rather than failing at once as redis-py's default pool does.
+                "pool_class": "redis.BlockingConnectionPool",
+                "max_connections": env_int("REDIS_CACHE_MAX_CONNECTIONS", 50),
+                "timeout": 2,
+            },
         }
     }
 else:

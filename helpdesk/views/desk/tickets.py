@@ -55,7 +55,7 @@ def _timeline_window(request, ticket) -> selectors.TimelineWindow:
     user = request.user
     if request.GET.get("timeline") == "all":
         # The whole timeline in one page: the link's target without JavaScript, and for printing.
-        return selectors.TimelineWindow(events=selectors.ticket_timeline(user=user, ticket=ticket), earlier=0)
+        return selectors.TimelineWindow(events=selectors.ticket_timeline_entries(user=user, ticket=ticket), earlier=0)
     return selectors.ticket_timeline_window(user=user, ticket=ticket, limit=settings.HELPDESK_TIMELINE_WINDOW)
 
 

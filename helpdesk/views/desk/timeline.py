@@ -13,6 +13,7 @@ from typing import Any
 
 from helpdesk import presenters
 from helpdesk.models import TicketChannel, TicketEvent, TicketPriority, TicketStatus
+from helpdesk.selectors import TimelineEntry
 
 Kind = TicketEvent.Kind
 
@@ -23,7 +24,7 @@ Phrase = list[tuple[str, bool]]
 @dataclass
 class TimelineItem:
     kind: str  # "message" or "audit"
-    events: list[TicketEvent]
+    events: list[TicketEvent] | list[TimelineEntry]
     actor_label: str
     created_at: datetime
     phrases: list[Phrase] = field(default_factory=list)
@@ -46,8 +47,14 @@ class TimelineItem:
         return self.event.customer_id is not None
 
 
+# Looked up for every change line of a long timeline; building the enum member each time
+# cost more than the rest of the line.
+_STATUS_LABELS = dict(TicketStatus.choices)
+_CHANNEL_LABELS = dict(TicketChannel.choices)
+
+
 def _status_label(value: str) -> str:
-    return TicketStatus(value).label if value in TicketStatus.values else value
+    return _STATUS_LABELS.get(value, value)
 
 
 def _priority_label(value: str) -> str:
@@ -58,7 +65,7 @@ def _priority_label(value: str) -> str:
 
 
 def _channel_label(value: str) -> str:
-    return TicketChannel(value).label if value in TicketChannel.values else value
+    return _CHANNEL_LABELS.get(value, value)
 
 
 def _from_to(name: str, old: str, new: str, *, set_verb: str, clear_verb: str) -> Phrase:
@@ -124,18 +131,23 @@ def _actor_label(event: TicketEvent, requester: Any) -> str:
 
 
 def build_timeline(
-    events: list[TicketEvent], *, user_labels: dict[str, str], requester: Any = None
+    events: list[TicketEvent] | list[TimelineEntry], *, user_labels: dict[str, str], requester: Any = None
 ) -> list[TimelineItem]:
     items: list[TimelineItem] = []
+    # A desk name depends only on who acted and for which customer: worked out once per pair.
+    labels: dict[tuple[int | None, int | None], str] = {}
+
+    def label_of(event) -> str:
+        key = (event.actor_id, event.customer_id)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = _actor_label(event, requester)
+        return label
+
     for event in events:
         if event.is_message:
             items.append(
-                TimelineItem(
-                    kind="message",
-                    events=[event],
-                    actor_label=_actor_label(event, requester),
-                    created_at=event.created_at,
-                )
+                TimelineItem(kind="message", events=[event], actor_label=label_of(event), created_at=event.created_at)
             )
             continue
         last = items[-1] if items else None
@@ -148,9 +160,7 @@ def build_timeline(
             item = last
             item.events.append(event)
         else:
-            item = TimelineItem(
-                kind="audit", events=[event], actor_label=_actor_label(event, requester), created_at=event.created_at
-            )
+            item = TimelineItem(kind="audit", events=[event], actor_label=label_of(event), created_at=event.created_at)
             items.append(item)
         item.phrases.append(phrase_for(event, user_labels=user_labels))
         if event.body:
