@@ -205,6 +205,7 @@ def test_the_page_names_its_rows_url_socket_and_statuses(agent_client, make_tick
     assert 'data-live-socket="/ws/desk/"' in table
     assert 'data-live-statuses="new on_hold open"' in table
     assert "data-live-searching" not in table
+    assert "/static/helpdesk/inbox-live.js" in html and "/static/helpdesk/socket.js" in html
 
 
 def test_a_search_says_so_and_a_broken_list_does_not_refresh(agent_client):
