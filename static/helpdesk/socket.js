@@ -43,7 +43,9 @@
         var opened = socket;
         pinger = setInterval(function () {
           if (opened.readyState !== WebSocket.OPEN) return;
-          try { opened.send(JSON.stringify({ type: "ping" })); } catch (error) { /* closing: the close handler follows */ }
+          try {
+            opened.send(JSON.stringify({ type: "ping" }));
+          } catch (error) { /* closing: the close handler follows */ }
         }, PING_EVERY_MS);
         if (handlers.onOpen) handlers.onOpen();
       });

@@ -61,7 +61,7 @@ def _desk_frames(received: list) -> list[dict]:
 
 
 def _offered_for(*statuses: str) -> list[str]:
-    """What the bulk bar offers for ticked tickets in ``statuses``, in the menu's order: each may move there or is there."""
+    """What the bulk bar offers for ticked tickets in ``statuses``, in the menu's order (each may go there or is there)."""
     allowed = Ticket.ALLOWED_TRANSITIONS
     return [
         target
@@ -154,4 +154,13 @@ def test_the_inbox_merges_changes_keeping_ticks_focus_and_scroll(
     assert len(row_requests) == 2
     assert desk.evaluate(CHECKED) == sorted([changing.reference, staying.reference])
 
+    # Switched off: the server closes the desk socket (4403), the page says live updates stopped and
+    # does not reconnect, however long it stays open.
+    desk_sockets = []
+    desk.on("websocket", lambda ws: desk_sockets.append(ws))
+    in_thread(services.user_set_active, actor=None, user=agent, is_active=False)
+    expect(desk.locator("#live-note")).to_have_text("Live updates stopped. Reload the page to see the current list.")
+    desk.clock.run_for(5 * 60_000)
+    desk.wait_for_timeout(300)
+    assert desk_sockets == [], "no new socket"
     assert problems == []
