@@ -61,7 +61,7 @@ def _desk_frames(received: list) -> list[dict]:
 
 
 def _offered_for(*statuses: str) -> list[str]:
-    """What the bulk bar offers for ticked tickets in ``statuses``, in the menu's order (each may go there or is there)."""
+    """What the bulk bar offers for ticked tickets in ``statuses``, in the menu's order (each may go or is there)."""
     allowed = Ticket.ALLOWED_TRANSITIONS
     return [
         target
