@@ -7,7 +7,9 @@ their roles change, on every command and before every event it forwards, and rea
 frames with ``helpdesk.jsonsafe``. ``TicketWatchConsumer`` is the "agent collision"
 notice: agents watching a ticket hear when someone else changes it, and the page
 offers to reload before they write over a change they have not seen (the version
-check refuses it anyway).
+check refuses it anyway). ``DeskConsumer`` is the inbox's socket: every ticket
+change on the desk as a compact line, from which the page decides whether to fetch
+its rows again.
 """
 
 from __future__ import annotations
@@ -95,6 +97,18 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
             return None
         return frame
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Sockets that take no commands understand ``ping`` (answered with ``pong`` while access holds)."""
+        frame = await self.read_frame(text_data, bytes_data)
+        if frame is None:
+            return
+        if frame.get("type") != "ping":
+            await self.send_error("unknown_type", "Only ping is understood.")
+            return
+        # Rights can be withdrawn while a socket is open: checked on every command.
+        if await self.ensure_access():
+            await self.send(text_data=json.dumps({"type": "pong"}))
+
     # Group messages from helpdesk.access (never sent on to the client).
     async def access_revoked(self, event: dict) -> None:
         await self.end(access.close_code_for(event.get("reason", "")))
@@ -139,18 +153,49 @@ class TicketWatchConsumer(AccessCheckedConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
         await super().disconnect(code)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        frame = await self.read_frame(text_data, bytes_data)
-        if frame is None:
-            return
-        if frame.get("type") != "ping":
-            await self.send_error("unknown_type", "Only ping is understood.")
-            return
-        # Rights can be withdrawn while a socket is open: checked on every command.
-        if await self.ensure_access():
-            await self.send(text_data=json.dumps({"type": "pong"}))
-
     async def ticket_changed(self, event: dict) -> None:
+        await self.forward(event)
+
+
+class DeskConsumer(AccessCheckedConsumer):
+    """``/ws/desk/``: the inbox hears of every ticket change (``events.desk_group``) and refreshes its rows.
+
+    A line names the ticket, its version and status, the kinds of change and who made
+    them, never a subject or message text; the page fetches its rows through the
+    selectors. Anyone not on the desk is refused after the handshake, so the page can
+    read why and stop reconnecting: 4401 not signed in, 4403 not on the desk.
+    """
+
+    joined = False
+
+    def is_allowed(self, user) -> bool:
+        return permissions.can_watch_desk_live(user)
+
+    @database_sync_to_async
+    def _refusal(self, user) -> int | None:
+        if user is None or not user.is_authenticated:
+            return access.CLOSE_SIGNED_OUT
+        return None if permissions.can_watch_desk_live(user) else access.CLOSE_FORBIDDEN
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        code = await self._refusal(user)
+        if code is not None:
+            await self.accept()
+            await self.end(code)
+            return
+        await self.start_access(user)
+        await self.channel_layer.group_add(events.desk_group(), self.channel_name)
+        self.joined = True
+        await self.accept()
+        await self.send(text_data=json.dumps({"type": "hello"}))
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_discard(events.desk_group(), self.channel_name)
+        await super().disconnect(code)
+
+    async def desk_tickets_changed(self, event: dict) -> None:
         await self.forward(event)
 
 

@@ -2,6 +2,8 @@
 
 Groups:
 - ``ticket_group(id)``: everyone on the desk looking at that ticket (collision notices);
+- ``desk_group()``: every desk socket (the inboxes): one compact line per changed ticket,
+  several lines to a message when many tickets change in one go;
 - ``user_group(id)``: every socket of one person (their access ended or changed);
 - ``session_group(key)``: the sockets of one signed-in browser session (it signed out).
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -22,21 +25,42 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 TICKET_CHANGED = "ticket.changed"
+DESK_TICKETS_CHANGED = "desk.tickets_changed"
+# Lines per desk message. Every desk socket checks its user's access (one query) before it
+# forwards a message, so a bulk change of 500 tickets goes out as five messages, not 500.
+DESK_LINES_PER_MESSAGE = 100
 
 
 def ticket_group(ticket_id: int) -> str:
     return f"helpdesk.ticket.{ticket_id}"
 
 
-def ticket_changed_payload(*, ticket, actor, changes: list[str]) -> dict[str, Any]:
+def desk_group() -> str:
+    """Every desk socket, whatever list it shows: hears that tickets changed (``desk.tickets_changed``)."""
+    return "helpdesk.desk"
+
+
+def _ticket_line(*, ticket, actor, changes: list[str]) -> dict[str, Any]:
     return {
-        "type": TICKET_CHANGED,
         "ticket": ticket.reference,
         "version": ticket.version,
         "status": ticket.status,
         "by": actor.get_username() if actor is not None else None,
         "changes": sorted(set(changes)),
     }
+
+
+def ticket_changed_payload(*, ticket, actor, changes: list[str]) -> dict[str, Any]:
+    return {"type": TICKET_CHANGED, **_ticket_line(ticket=ticket, actor=actor, changes=changes)}
+
+
+def desk_tickets_changed_payload(*, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the desk group hears: for each ticket its reference, version, status, kinds of change and who.
+
+    No subject, no message text: desk sockets fetch the rows they show through the
+    selectors (``/inbox/rows/``), which apply the viewer's rights.
+    """
+    return {"type": DESK_TICKETS_CHANGED, "tickets": lines}
 
 
 def _send(groups: list[str], payload: dict[str, Any]) -> None:
@@ -50,25 +74,68 @@ def _send(groups: list[str], payload: dict[str, Any]) -> None:
             logger.exception("broadcast to %s failed", group)
 
 
+def _send_desk(lines: list[dict[str, Any]]) -> None:
+    for start in range(0, len(lines), DESK_LINES_PER_MESSAGE):
+        _send([desk_group()], desk_tickets_changed_payload(lines=lines[start : start + DESK_LINES_PER_MESSAGE]))
+
+
+_DESK_BATCHES = "_helpdesk_desk_batches"
+
+
+def _open_desk_batch() -> list[dict[str, Any]] | None:
+    batches = getattr(transaction.get_connection(), _DESK_BATCHES, None)
+    return batches[-1] if batches else None
+
+
+@contextmanager
+def desk_batch() -> Iterator[None]:
+    """Gather the desk lines of every ticket change made inside into as few desk messages as possible.
+
+    Each change still queues its own on-commit callback (so a rolled-back savepoint
+    drops its line, as it drops its ``ticket.changed``); the callback adds the line
+    to this batch, and the batch itself is sent by a callback registered after all
+    of them. Used by the bulk services.
+    """
+    connection = transaction.get_connection()
+    batches = connection.__dict__.setdefault(_DESK_BATCHES, [])
+    lines: list[dict[str, Any]] = []
+    batches.append(lines)
+    try:
+        yield
+    finally:
+        batches.pop()
+    transaction.on_commit(lambda: _send_desk(lines))
+
+
 def broadcast_tickets_changed(*, tickets: list, actor, changes: list[str]) -> None:
-    """Queue one ``ticket.changed`` per ticket changed in bulk (auto-close), after commit."""
+    """Queue one ``ticket.changed`` per ticket changed in bulk (auto-close), and their desk lines, after commit."""
+    lines = [_ticket_line(ticket=ticket, actor=actor, changes=changes) for ticket in tickets]
     messages = [
-        ([ticket_group(ticket.pk)], ticket_changed_payload(ticket=ticket, actor=actor, changes=changes))
-        for ticket in tickets
+        ([ticket_group(ticket.pk)], {"type": TICKET_CHANGED, **line}) for ticket, line in zip(tickets, lines)
     ]
 
     def send() -> None:
         for groups, payload in messages:
             _send(groups, payload)
+        _send_desk(lines)
 
     transaction.on_commit(send)
 
 
 def broadcast_ticket_changed(*, ticket, actor, changes: list[str]) -> None:
-    """Queue a ``ticket.changed`` event for after the current transaction commits."""
-    payload = ticket_changed_payload(ticket=ticket, actor=actor, changes=changes)
-    groups = [ticket_group(ticket.pk)]
-    transaction.on_commit(lambda: _send(groups, payload))
+    """Queue a ``ticket.changed`` event, and its line for the desk group, for after the transaction commits."""
+    line = _ticket_line(ticket=ticket, actor=actor, changes=changes)
+    groups, payload = [ticket_group(ticket.pk)], {"type": TICKET_CHANGED, **line}
+    batch = _open_desk_batch()
+
+    def send() -> None:
+        _send(groups, payload)
+        if batch is not None:
+            batch.append(line)
+        else:
+            _send_desk([line])
+
+    transaction.on_commit(send)
 
 
 # --- access: sockets end when their user's access does ---------------------------------------

@@ -77,6 +77,14 @@ def can_watch_tickets_live(user: User | None) -> bool:
     return can_view_all_tickets(user)
 
 
+def can_watch_desk_live(user: User | None) -> bool:
+    """The desk socket (the inbox refreshing itself) hears of every ticket's changes: for those who see every ticket.
+
+    Asked when the socket opens, on every command and before every event it forwards.
+    """
+    return can_view_all_tickets(user)
+
+
 def can_see_internal(user: User | None) -> bool:
     """Internal notes and the audit trail are for the desk only."""
     return can_view_all_tickets(user)

@@ -228,6 +228,26 @@ def _apply_view(qs: QuerySet[Ticket], user, view: str) -> QuerySet[Ticket]:
     return qs
 
 
+def list_statuses(filters: TicketFilters) -> frozenset[str]:
+    """The statuses a ticket can have and be in the list ``filters`` describe.
+
+    The live inbox skips a change that leaves a ticket in any other status unless
+    the page shows it. Says what ``_apply_view`` and the status filter do; a test
+    holds the two together.
+    """
+    by_view = {
+        "mine": UNSOLVED_STATUSES,
+        "unassigned": UNSOLVED_STATUSES,
+        "open": tuple(s for s in UNSOLVED_STATUSES if s != TicketStatus.PENDING),
+        "pending": (TicketStatus.PENDING,),
+        "solved": (TicketStatus.SOLVED,),
+    }
+    statuses = {str(s) for s in by_view.get(filters.view, TicketStatus.values)}
+    if filters.status:
+        statuses &= set(filters.status)
+    return frozenset(statuses)
+
+
 def _filter_by_id(qs: QuerySet[Ticket], relation: str, **lookup: str) -> QuerySet[Ticket]:
     """Filter on a related row found first by its name, so the ticket query compares a constant.
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("inbox/", desk.inbox, name="inbox"),
     path("inbox/bulk/", desk.inbox_bulk, name="inbox_bulk"),
     path("inbox/matching/", desk.inbox_matching, name="inbox_matching"),
+    path("inbox/rows/", desk.inbox_rows, name="inbox_rows"),
     path("audit/", desk.audit_log, name="audit_log"),
     path("tickets/new/", desk.ticket_new, name="ticket_new"),
     path("tickets/new/requester/", desk.requester_lookup, name="requester_lookup"),

@@ -15,7 +15,7 @@ from typing import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from helpdesk import permissions
+from helpdesk import events, permissions
 from helpdesk.errors import ActionForbidden, DomainError, InvalidInput, NotFound, TransitionNotAllowed
 from helpdesk.models import Team, Ticket, TicketStatus
 from helpdesk.services.tickets import UNSET, clean_tags, ticket_update
@@ -87,7 +87,8 @@ def ticket_bulk_update(
     if not permissions.can_work_tickets(actor):
         raise ActionForbidden("You may not change tickets.")
     result = BulkResult()
-    with transaction.atomic():
+    # One desk message per hundred tickets rather than one per ticket (events.desk_batch).
+    with transaction.atomic(), events.desk_batch():
         for ticket in tickets:
             _apply(
                 result,
@@ -127,7 +128,8 @@ def ticket_bulk_tag(
         current = set(ticket.tags.values_list("name", flat=True))
         return ticket_update(actor=actor, ticket=ticket, tags=sorted((current | set(to_add)) - set(to_remove)))
 
-    with transaction.atomic():
+    # One desk message per hundred tickets rather than one per ticket (events.desk_batch).
+    with transaction.atomic(), events.desk_batch():
         for ticket in tickets:
             _apply(result, ticket, lambda ticket=ticket: retag(ticket))
     return result

@@ -62,8 +62,10 @@ class _PageContext:
             else ""
         )
         url = f"{self.ticket_url_prefix}{_text(quote(ticket.reference))}{self.ticket_url_suffix}"
+        # data-reference and data-version: the live inbox (inbox-live.js) matches rows by ticket and notices changes.
         return (
-            f'<tr class="ticket-row priority-row-{_text(slug)}">'
+            f'<tr class="ticket-row priority-row-{_text(slug)}" data-reference="{reference}"'
+            f' data-version="{int(ticket.version)}">'
             f'<td class="col-check">{check}</td>'
             f'<td class="col-subject"><a class="ticket-link" href="{url}"><span class="ref">{reference}</span> '
             f'<span class="subject">{_text(ticket.subject)}</span></a></td>'

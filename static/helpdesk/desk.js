@@ -1,4 +1,5 @@
-/* Desk behaviour: keyboard shortcuts, bulk selection, composer modes and drafts, collision notices.
+/* Desk behaviour: keyboard shortcuts, bulk selection, composer modes and drafts, collision notices
+ * (over socket.js; the inbox's live refresh is inbox-live.js).
  *
  * Everything here is an accelerator: without this file every form still posts and every link works.
  * User data only ever reaches the page through textContent, never innerHTML.
@@ -91,12 +92,19 @@
   // --- inbox -----------------------------------------------------------------------------
   var table = document.getElementById("ticket-table");
   if (table) {
-    var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr.ticket-row"));
+    // Rows come and go (inbox-live.js merges the list in place): listeners sit on the table, and
+    // rows and boxes are collected again whenever it says the rows changed.
+    var rows = [];
+    var boxes = [];
+    var collectRows = function () {
+      rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr.ticket-row"));
+      boxes = rows.map(function (row) { return row.querySelector('input[name="tickets"]'); });
+    };
+    collectRows();
     var current = -1;
     var search = document.getElementById("search");
     var selectAll = document.getElementById("select-all");
     var countLabel = document.getElementById("bulk-count");
-    var boxes = rows.map(function (row) { return row.querySelector('input[name="tickets"]'); });
     var needSelection = document.querySelectorAll("[data-needs-selection]");
 
     // The bulk bar: which statuses the selection may take, and "select all N matching".
@@ -246,30 +254,45 @@
       else window.location.href = link.href;
     };
 
-    boxes.forEach(function (box) { if (box) box.addEventListener("change", updateBulk); });
+    table.addEventListener("change", function (event) {
+      if (event.target.name === "tickets") updateBulk();
+    });
     if (selectAll) {
       selectAll.addEventListener("change", function () {
         boxes.forEach(function (box) { if (box) box.checked = selectAll.checked; });
         updateBulk();
       });
     }
-    rows.forEach(function (row, index) {
-      row.addEventListener("click", function (event) {
-        // Clicking the row's blank space opens it, as in every help desk; links and boxes keep their own meaning.
-        if (event.target.closest("a, input, button, label, select")) return;
-        if (window.getSelection && String(window.getSelection()).length) return;
-        openRow(index, event.ctrlKey || event.metaKey);
-      });
-      var link = row.querySelector("a.ticket-link");
-      if (link) {
-        link.addEventListener("focus", function () {
-          if (current !== index) {
-            if (current >= 0 && rows[current]) rows[current].classList.remove("is-focused");
-            current = index;
-            row.classList.add("is-focused");
-          }
-        });
+    var rowOf = function (target) {
+      var row = target && target.closest ? target.closest("tr.ticket-row") : null;
+      return row && table.contains(row) ? row : null;
+    };
+    table.addEventListener("click", function (event) {
+      var row = rowOf(event.target);
+      if (!row) return;
+      // Clicking the row's blank space opens it, as in every help desk; links and boxes keep their own meaning.
+      if (event.target.closest("a, input, button, label, select")) return;
+      if (window.getSelection && String(window.getSelection()).length) return;
+      openRow(rows.indexOf(row), event.ctrlKey || event.metaKey);
+    });
+    table.addEventListener("focusin", function (event) {
+      var row = rowOf(event.target);
+      if (!row || !event.target.matches("a.ticket-link")) return;
+      var index = rows.indexOf(row);
+      if (current !== index) {
+        if (current >= 0 && rows[current]) rows[current].classList.remove("is-focused");
+        current = index;
+        row.classList.add("is-focused");
       }
+    });
+    // The live refresh replaced, added or removed rows; it kept the ticks and the focused row's mark.
+    table.addEventListener("helpdesk:rows-changed", function () {
+      collectRows();
+      // "All matching" stays chosen: the rows that arrived belong to the list too.
+      if (matching) boxes.forEach(function (box) { if (box) box.checked = true; });
+      current = -1;
+      rows.forEach(function (row, index) { if (row.classList.contains("is-focused")) current = index; });
+      updateBulk();
     });
     updateBulk();
 
@@ -405,7 +428,7 @@
   // --- collision notice: someone else changed this ticket ------------------------------------
   function watchTicket(root) {
     var banner = document.getElementById("collision");
-    if (!banner || !("WebSocket" in window) || !root.dataset.wsPath) return;
+    if (!banner || typeof window.helpdeskSocket !== "function" || !root.dataset.wsPath) return;
     var rendered = parseInt(root.dataset.version, 10) || 0;
     var names = {};
     try {
@@ -415,17 +438,6 @@
     var me = root.dataset.me || "";
     var people = [];
     var changes = [];
-    var attempts = 0;
-    var socket = null;
-    var leaving = false;
-    var pinger = null;
-    // The server closes the socket as soon as the agent's access ends and re-checks it before
-    // every event; the pings also let it notice what it cannot be told (a session expiring).
-    var PING_EVERY_MS = 30000;
-
-    var stopPinging = function () {
-      if (pinger !== null) { clearInterval(pinger); pinger = null; }
-    };
 
     var show = function () {
       var who = people.length ? people.join(", ") : "Someone";
@@ -435,7 +447,7 @@
     };
 
     var onFrame = function (frame) {
-      if (!frame || typeof frame.version !== "number" || frame.version <= rendered) return;
+      if (typeof frame.version !== "number" || frame.version <= rendered) return;
       if (frame.type === "hello") {
         // Changed between this page's render and the socket opening (or while it was down).
         if (!people.length) people.push("Someone");
@@ -452,44 +464,9 @@
       }
     };
 
-    var connect = function () {
-      try {
-        var url = new URL(root.dataset.wsPath, window.location.href);
-        url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-        socket = new WebSocket(url.toString());
-      } catch (error) {
-        return; // No websockets here (proxy, policy): the version check still guards every save.
-      }
-      socket.addEventListener("open", function () {
-        attempts = 0;
-        stopPinging();
-        var opened = socket;
-        pinger = setInterval(function () {
-          if (opened.readyState !== WebSocket.OPEN) return;
-          try { opened.send(JSON.stringify({ type: "ping" })); } catch (error) { /* closing: the close handler follows */ }
-        }, PING_EVERY_MS);
-      });
-      socket.addEventListener("message", function (event) {
-        var frame = null;
-        try { frame = JSON.parse(event.data); } catch (error) { return; }
-        onFrame(frame);
-      });
-      socket.addEventListener("close", function (event) {
-        stopPinging();
-        // 4404: no such ticket or not theirs; 4403: rights withdrawn or account switched off;
-        // 4401: signed out or password changed (the next page load asks to sign in). Retrying would not help.
-        if (leaving || event.code === 4401 || event.code === 4403 || event.code === 4404 || attempts >= 6) return;
-        attempts += 1;
-        setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempts)));
-      });
-    };
-
     var dismiss = banner.querySelector(".collision-dismiss");
     if (dismiss) dismiss.addEventListener("click", function () { banner.hidden = true; });
-    window.addEventListener("pagehide", function () {
-      leaving = true;
-      if (socket) { try { socket.close(); } catch (error) { /* ignore */ } }
-    });
-    connect();
+    // The version check refuses a stale save anyway; the socket only warns before one is typed.
+    window.helpdeskSocket(root.dataset.wsPath, { onFrame: onFrame });
   }
 })();

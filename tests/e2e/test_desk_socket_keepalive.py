@@ -51,6 +51,9 @@ def test_desk_page_pings_and_gives_up_once_rights_are_withdrawn(
     sockets, sent, received, closed = [], [], [], []
 
     def watch(ws):
+        # Only the ticket page's socket: signing in lands on the inbox, whose desk socket is another.
+        if "/ws/tickets/" not in ws.url:
+            return
         sockets.append(ws)
         # Plain functions: Playwright tags its handlers with an attribute, which bound builtins refuse.
         ws.on("framesent", lambda payload: sent.append(payload))

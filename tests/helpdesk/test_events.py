@@ -178,3 +178,115 @@ def test_broadcast_failure_is_logged_not_raised(agent, ticket, monkeypatch, capl
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_update(actor=agent, ticket=ticket, priority="low")
     assert "broadcast to helpdesk.ticket." in caplog.text
+
+
+# --- the desk group: one compact line per changed ticket ------------------------------------------------
+
+DESK_LINE_KEYS = {"ticket", "version", "status", "by", "changes"}
+
+
+def test_desk_group_name_is_valid():
+    from channels.layers import BaseChannelLayer
+
+    assert events.desk_group() == "helpdesk.desk"
+    assert BaseChannelLayer().require_valid_group_name(events.desk_group())
+
+
+def test_a_change_sends_its_line_to_the_desk_after_commit(agent, ticket, listen, django_capture_on_commit_callbacks):
+    next_desk = listen(events.desk_group())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=agent, ticket=ticket, status="pending", tags=["vip"])
+        assert next_desk(0.2) is None, "nothing before commit"
+    message = next_desk()
+    assert message == {
+        "type": "desk.tickets_changed",
+        "tickets": [
+            {
+                "ticket": ticket.reference,
+                "version": 2,
+                "status": "pending",
+                "by": "agent",
+                "changes": ["status", "tags"],
+            }
+        ],
+    }
+    assert set(message["tickets"][0]) == DESK_LINE_KEYS
+    assert next_desk(0.2) is None
+
+
+def test_desk_lines_carry_no_subject_or_text(agent, customer, listen, django_capture_on_commit_callbacks):
+    next_desk = listen(events.desk_group())
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = services.ticket_create(
+            actor=agent, requester=customer, subject="Private subject", body="Private body"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_message_post(actor=agent, ticket=ticket, body="Private note", internal=True)
+    created, note = next_desk(), next_desk()
+    assert created["tickets"][0]["changes"] == ["created"] and note["tickets"][0]["changes"] == ["note"]
+    assert "Private" not in repr(created) + repr(note)
+
+
+def test_a_bulk_change_sends_few_desk_messages(
+    agent, make_ticket, listen, monkeypatch, django_capture_on_commit_callbacks
+):
+    tickets = [make_ticket() for _ in range(5)]
+    monkeypatch.setattr(events, "DESK_LINES_PER_MESSAGE", 2)
+    next_desk = listen(events.desk_group())
+    next_ticket = listen(events.ticket_group(tickets[0].pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_bulk_update(actor=agent, tickets=tickets, priority="high")
+    messages = [next_desk(), next_desk(), next_desk()]
+    assert [len(m["tickets"]) for m in messages] == [2, 2, 1]
+    assert sorted(line["ticket"] for m in messages for line in m["tickets"]) == sorted(t.reference for t in tickets)
+    assert next_desk(0.2) is None
+    # Each ticket's own watchers still hear of it as before.
+    assert next_ticket()["changes"] == ["priority"]
+
+
+def test_a_refused_ticket_in_a_bulk_change_sends_no_line(
+    agent, make_ticket, listen, django_capture_on_commit_callbacks
+):
+    fine, closed = make_ticket(), make_ticket()
+    services.ticket_update(actor=agent, ticket=closed, status="solved")
+    services.ticket_update(actor=agent, ticket=closed, status="closed")
+    next_desk = listen(events.desk_group())
+    with django_capture_on_commit_callbacks(execute=True):
+        # The closed ticket's tags are written, then refused and rolled back with its savepoint: no line for it.
+        result = services.ticket_bulk_tag(actor=agent, tickets=[fine, closed], add=["vip"])
+    assert result.updated == [fine.reference] and closed.reference in result.skipped
+    assert [line["ticket"] for line in next_desk()["tickets"]] == [fine.reference]
+    assert next_desk(0.2) is None
+
+
+def test_a_rolled_back_bulk_change_sends_nothing_to_the_desk(
+    agent, make_ticket, listen, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    tickets = [make_ticket() for _ in range(2)]
+    next_desk = listen(events.desk_group())
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError, match="abort"):
+            with transaction.atomic():
+                services.ticket_bulk_update(actor=agent, tickets=tickets, priority="low")
+                raise RuntimeError("abort")
+    assert callbacks == []
+    assert next_desk(0.3) is None
+
+
+def test_auto_close_sends_the_desk_its_lines(agent, make_ticket, listen, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    tickets = [make_ticket() for _ in range(3)]
+    for t in tickets:
+        services.ticket_update(actor=agent, ticket=t, status="solved")
+    next_desk = listen(events.desk_group())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.ticket_close_solved(older_than_days=1, now=timezone.now() + timedelta(days=2)) == 3
+    message = next_desk()
+    assert sorted(line["ticket"] for line in message["tickets"]) == sorted(t.reference for t in tickets)
+    assert all(line["status"] == "closed" and line["changes"] == ["status"] for line in message["tickets"])
+    assert next_desk(0.2) is None

@@ -67,16 +67,9 @@ def test_auto_close_broadcasts_each_ticket_after_commit(agent, ticket, django_ca
     for callback in callbacks:
         callback()
     ticket.refresh_from_db()
+    line = {"ticket": ticket.reference, "version": ticket.version, "status": "closed", "by": None}
+    line["changes"] = ["status"]
     assert sent == [
-        (
-            [events.ticket_group(ticket.pk)],
-            {
-                "type": "ticket.changed",
-                "ticket": ticket.reference,
-                "version": ticket.version,
-                "status": "closed",
-                "by": None,
-                "changes": ["status"],
-            },
-        )
+        ([events.ticket_group(ticket.pk)], {"type": "ticket.changed", **line}),
+        ([events.desk_group()], {"type": "desk.tickets_changed", "tickets": [line]}),
     ]

@@ -552,7 +552,9 @@ class TestBulk:
         services.ticket_update(actor=None, ticket=b, status="closed")
         with django_capture_on_commit_callbacks(execute=True):
             services.ticket_bulk_update(actor=agent, tickets=[a, b], status="open")
-        assert [payload["ticket"] for _, payload in sent] == [a.reference]
+        assert [payload["ticket"] for _, payload in sent if payload["type"] == "ticket.changed"] == [a.reference]
+        desk = [payload for _, payload in sent if payload["type"] == "desk.tickets_changed"]
+        assert [[line["ticket"] for line in payload["tickets"]] for payload in desk] == [[a.reference]]
 
 
 # --- auto-close ----------------------------------------------------------------------------------

@@ -382,7 +382,7 @@ def test_rows_show_every_column(agent_client, agent, make_customer):
 
     html = agent_client.get(INBOX + "?view=all").content.decode()
 
-    row = re.search(r'<tr class="ticket-row priority-row-urgent">.*?</tr>', html, re.S).group(0)
+    row = re.search(r'<tr class="ticket-row priority-row-urgent"[^>]*>.*?</tr>', html, re.S).group(0)
     assert f'value="{ticket.reference}" form="bulk-form"' in row
     assert f'<a class="ticket-link" href="{reverse("helpdesk:ticket_detail", args=[ticket.reference])}">' in row
     assert '<span class="subject">TPS report</span>' in row
@@ -393,6 +393,7 @@ def test_rows_show_every_column(agent_client, agent, make_customer):
     assert ">Alex Agent<" in row and ">Billing<" in row
     assert '<a class="tag" href="?view=all&amp;tag=reports">reports</a>' in row
     assert re.search(r'<time datetime="[^"]+" title="[^"]+">now</time>', row)
+    assert f'data-reference="{ticket.reference}" data-version="1"' in row
 
 
 # --- who may enter ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 
 from helpdesk import permissions
 from helpdesk.views.desk.audit import audit_log
-from helpdesk.views.desk.inbox import inbox, inbox_bulk, inbox_matching
+from helpdesk.views.desk.inbox import inbox, inbox_bulk, inbox_matching, inbox_rows
 from helpdesk.views.desk.new import requester_lookup, ticket_new
 from helpdesk.views.desk.tickets import ticket_detail, ticket_message, ticket_timeline_earlier, ticket_update
 
@@ -26,6 +26,7 @@ __all__ = [
     "inbox",
     "inbox_bulk",
     "inbox_matching",
+    "inbox_rows",
     "no_role",
     "requester_lookup",
     "ticket_detail",

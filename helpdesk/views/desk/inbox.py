@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -19,48 +20,112 @@ from helpdesk.views.desk._common import desk_required, load_options
 FILTER_PARAMS = ("status", "priority", "assignee", "team", "tag", "feature", "q", "requester")
 
 
+def _list_page(request):
+    """The filters and the page of tickets the inbox's query string asks for (``InvalidInput`` names a bad field)."""
+    filters = selectors.parse_filters(request.GET, default_view=selectors.DEFAULT_VIEW)
+    page = selectors.ticket_list(
+        user=request.user,
+        filters=filters,
+        cursor=request.GET.get("cursor") or None,
+        page_size=settings.HELPDESK_PAGE_SIZE,
+    )
+    return filters, page
+
+
+def _rows_context(request, page, error) -> dict:
+    """What ``helpdesk/_inbox_rows.html`` needs: the page's rows, or the sentence shown instead of them."""
+    return {
+        "tickets": page.items if page else [],
+        "error": error,
+        "can_work": permissions.can_work_tickets(request.user),
+        "current_view": request.GET.get("view") or selectors.DEFAULT_VIEW,
+        "filtered": any(request.GET.get(name) for name in FILTER_PARAMS),
+        "on_later_page": bool(request.GET.get("cursor")),
+    }
+
+
 @desk_required
 def inbox(request):
     user = request.user
     options = load_options(user)
     error = None
-    page = None
+    filters = page = None
     try:
-        filters = selectors.parse_filters(request.GET, default_view=selectors.DEFAULT_VIEW)
-        page = selectors.ticket_list(
-            user=user,
-            filters=filters,
-            cursor=request.GET.get("cursor") or None,
-            page_size=settings.HELPDESK_PAGE_SIZE,
-        )
+        filters, page = _list_page(request)
     except InvalidInput as exc:
         error = exc
     view = request.GET.get("view") or selectors.DEFAULT_VIEW
     context = {
+        **_rows_context(request, page, error),
         "page": page,
-        "tickets": page.items if page else [],
-        "error": error,
         "views": selectors.VIEWS,
-        "current_view": view,
         "view_title": selectors.VIEWS.get(view, "Tickets"),
         "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
         "current_sort": request.GET.get("sort") or selectors.DEFAULT_SORT,
         # The raw values, not the parsed ones: an invalid filter is shown as typed.
         "raw": {name: request.GET.get(name, "") for name in FILTER_PARAMS},
-        "filtered": any(request.GET.get(name) for name in FILTER_PARAMS),
-        "on_later_page": bool(request.GET.get("cursor")),
         "statuses": STATUS_CHOICES,
         "priorities": PRIORITY_CHOICES,
         "options": options,
         "tag_suggestions": selectors.popular_tags(user=user),
-        "can_work": permissions.can_work_tickets(user),
         "bulk_actions": BULK_ACTIONS,
         "status_transitions": transition_data(),
         "matching_query": _matching_query(request.GET),
         "kept_selection": request.session.pop(KEPT_SELECTION_KEY, []),
         "bulk_matching_limit": BULK_MATCHING_LIMIT,
+        "live": _live_attributes(request, filters) if filters is not None else None,
     }
     return render(request, "helpdesk/inbox.html", context, status=400 if error else 200)
+
+
+# --- the live list --------------------------------------------------------------------------------------
+
+DESK_SOCKET_PATH = "/ws/desk/"
+
+
+def _live_attributes(request, filters) -> dict:
+    """How the page refreshes itself (inbox-live.js): where its rows come from, and which changes can concern it."""
+    query = request.GET.urlencode()
+    return {
+        "rows_url": reverse("helpdesk:inbox_rows") + (f"?{query}" if query else ""),
+        "socket_path": DESK_SOCKET_PATH,
+        "statuses": " ".join(sorted(selectors.list_statuses(filters))),
+        "searching": bool(filters.q),
+    }
+
+
+def _page_link(request, cursor: str | None) -> str | None:
+    """The list's next page, as the pager links it (``{% querystring cursor=... %}``)."""
+    if not cursor:
+        return None
+    query = request.GET.copy()
+    query["cursor"] = cursor
+    return "?" + query.urlencode()
+
+
+@desk_required
+def inbox_rows(request):
+    """``GET ?<the inbox's query string>``: just that list's rows, for the page to merge in place (live refresh).
+
+    The same selector, page and renderer as the page itself, so the rows are exactly
+    the page's (every value escaped there). JSON: ``rows`` (the ``<tbody>``'s HTML),
+    ``references`` in order, ``next`` (the pager's next-page link or null) and
+    ``on_page``. The sidebar's view counts, once it shows them, belong here too (a
+    ``counts`` key that inbox-live.js applies), so one refresh updates both.
+    """
+    try:
+        _filters, page = _list_page(request)
+    except InvalidInput as exc:
+        return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
+    rows = render_to_string("helpdesk/_inbox_rows.html", _rows_context(request, page, None), request=request)
+    return JsonResponse(
+        {
+            "rows": rows,
+            "references": [ticket.reference for ticket in page.items],
+            "next": _page_link(request, page.next_cursor),
+            "on_page": len(page.items),
+        }
+    )
 
 
 def _back_to(request, target: str) -> str:
