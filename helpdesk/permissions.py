@@ -99,6 +99,17 @@ def can_reply(user: User | None, ticket: Ticket) -> bool:
     return customer is not None and ticket.requester_id == customer.pk
 
 
+# Ticket-list filters and views that read desk-only data: who works a ticket, its team,
+# tags and feature. Someone outside the desk may not filter by them: the answer would
+# tell which of their tickets carry that data, and whether an agent or tag exists.
+DESK_ONLY_FILTERS = ("assignee", "team", "tag", "feature")
+DESK_ONLY_VIEWS = frozenset({"mine", "unassigned", "features"})
+
+
+def can_filter_by_desk_data(user: User | None) -> bool:
+    return can_view_all_tickets(user)
+
+
 def can_open_ticket_for_others(user: User | None) -> bool:
     return can_work_tickets(user)
 

@@ -6,17 +6,17 @@ both raise ``NotFound``. Lists fetch related rows in a fixed number of queries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db import connection
-from django.db.models import Func, Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import Prefetch, Q, QuerySet
 
 from helpdesk import directory_cache, permissions
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.keyset import Page, SortKey, paginate
+from helpdesk.search import search_condition
 from helpdesk.models import (
     UNSOLVED_STATUSES,
     Customer,
@@ -31,8 +31,10 @@ from helpdesk.models import (
 
 # --- inbox views and sorts ------------------------------------------------------------
 
+# In the order of the inbox's sidebar.
 VIEWS: dict[str, str] = {
     "mine": "My unsolved tickets",
+    "features": "My features",
     "unassigned": "Unassigned",
     "open": "All open",
     "pending": "Pending",
@@ -40,6 +42,28 @@ VIEWS: dict[str, str] = {
     "all": "All tickets",
 }
 DEFAULT_VIEW = "mine"
+
+
+@dataclass(frozen=True)
+class _ViewRule:
+    """What a view asks of a ticket: its statuses (None: any), who has it, whose feature it concerns."""
+
+    statuses: frozenset[str] | None
+    assignee: str | None = None  # "me" or "none"
+    owned_features: bool = False
+
+
+_UNSOLVED = frozenset(UNSOLVED_STATUSES)
+VIEW_RULES: dict[str, _ViewRule] = {
+    "mine": _ViewRule(_UNSOLVED, assignee="me"),
+    # Unsolved tickets about the features the viewer owns (a product manager's inbox).
+    "features": _ViewRule(_UNSOLVED, owned_features=True),
+    "unassigned": _ViewRule(_UNSOLVED, assignee="none"),
+    "open": _ViewRule(_UNSOLVED - {TicketStatus.PENDING}),
+    "pending": _ViewRule(frozenset({TicketStatus.PENDING})),
+    "solved": _ViewRule(frozenset({TicketStatus.SOLVED})),
+    "all": _ViewRule(None),
+}
 
 SORTS: dict[str, tuple[str, SortKey]] = {
     "updated": ("Recently updated", SortKey((("updated_at", True), ("id", True)))),
@@ -50,6 +74,8 @@ SORTS: dict[str, tuple[str, SortKey]] = {
 }
 DEFAULT_SORT = "updated"
 MAX_PAGE_SIZE = 100
+# Counts shown beside the views stop here ("1,000+"): counting further costs a scan per page.
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -97,8 +123,30 @@ def _csv_params(params: Any, name: str) -> list[str]:
     return [part.strip() for value in _text_params(params, name) for part in value.split(",") if part.strip()]
 
 
-def parse_filters(params: Any, *, default_view: str = "all") -> TicketFilters:
-    """Build filters from a QueryDict (inbox page or API query string); bad values name their field."""
+def _refuse_desk_only(params: Any, *, viewer) -> None:
+    """Someone outside the desk naming a desk-only filter or view is told so, whatever the value.
+
+    The refusal never depends on the value: answering differently for an agent's
+    username that exists and one that does not would confirm it.
+    """
+    if permissions.can_filter_by_desk_data(viewer):
+        return
+    for name in permissions.DESK_ONLY_FILTERS:
+        if any(_text_params(params, name)):
+            raise InvalidInput(f"Only the desk can filter tickets by {name}.", field=name)
+    if _text_param(params, "view") in permissions.DESK_ONLY_VIEWS:
+        views = ", ".join(v for v in VIEWS if v not in permissions.DESK_ONLY_VIEWS)
+        raise InvalidInput(f"That view is the desk's; use one of {views}.", field="view")
+
+
+def parse_filters(params: Any, *, default_view: str = "all", viewer=None) -> TicketFilters:
+    """Build filters from a QueryDict (inbox page or API query string); bad values name their field.
+
+    With ``viewer``, filters and views that read desk-only data are refused (400) for
+    anyone not on the desk; ``ticket_list`` ignores them for such a viewer in any case.
+    """
+    if viewer is not None:
+        _refuse_desk_only(params, viewer=viewer)
     view = _text_param(params, "view") or default_view
     if view not in VIEWS:
         raise InvalidInput(f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.", field="view")
@@ -132,6 +180,86 @@ def parse_filters(params: Any, *, default_view: str = "all") -> TicketFilters:
     )
 
 
+# --- which views a person gets ------------------------------------------------------------
+
+
+def owned_feature_ids(user) -> list[int]:
+    """The features ``user`` owns (a product manager's), from the directory cache; none outside the desk."""
+    if not permissions.can_view_all_tickets(user):
+        return []
+    # ``owner`` is the feature's foreign key to the user, reached without importing its app.
+    return [f.pk for f in directory_cache.pick_lists(user).features if getattr(f, "owner_id", None) == user.pk]
+
+
+def views_for(user) -> dict[str, str]:
+    """The views worth offering ``user``: "My unsolved" to those who work tickets, "My features" to owners."""
+    if not permissions.can_filter_by_desk_data(user):
+        return {key: label for key, label in VIEWS.items() if key not in permissions.DESK_ONLY_VIEWS}
+    offered = dict(VIEWS)
+    if not permissions.can_work_tickets(user):
+        del offered["mine"]
+    if not owned_feature_ids(user):
+        del offered["features"]
+    return offered
+
+
+def default_view_for(user) -> str:
+    """Where the inbox opens: my tickets for who works them, my features' tickets for their owners."""
+    if permissions.can_work_tickets(user):
+        return DEFAULT_VIEW
+    if owned_feature_ids(user):
+        return "features"
+    return "open"
+
+
+# --- what a list asks of the tickets ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListScope:
+    """A list's view and filters combined into what they ask of each ticket (no query needed).
+
+    ``statuses`` is the view's statuses intersected with the status filter, so the
+    ticket query states one status condition an index can match (``status = x`` for
+    one, ``status IN (...)`` for a subset of the unsolved ones); ``()`` means nothing
+    can match and no query is made. ``fixed_columns`` are the inbox columns every
+    listed ticket shares a value of (the page leaves them out).
+    """
+
+    view: str
+    filters: TicketFilters
+    statuses: tuple[str, ...] | None
+    fixed_columns: frozenset[str]
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.filters.q)
+
+
+def list_scope(user, filters: TicketFilters) -> ListScope:
+    desk = permissions.can_filter_by_desk_data(user)
+    if not desk:
+        # Defence in depth: whatever the caller parsed, desk-only data filters nothing here.
+        filters = replace(filters, assignee=None, team=None, tag=None, feature=None)
+    view = filters.view if filters.view in VIEW_RULES else "all"
+    if filters.q or (not desk and view in permissions.DESK_ONLY_VIEWS):
+        # A search covers every ticket the viewer may see, whatever view is open.
+        view = "all"
+    rule = VIEW_RULES[view]
+    statuses = rule.statuses
+    if filters.status:
+        statuses = frozenset(filters.status) if statuses is None else statuses & frozenset(filters.status)
+    ordered = None if statuses is None else tuple(s for s in TicketStatus.values if s in statuses)
+    fixed = set()
+    if ordered is not None and len(ordered) == 1:
+        fixed.add("status")
+    if rule.assignee or filters.assignee:
+        fixed.add("assignee")
+    if filters.team:
+        fixed.add("team")
+    return ListScope(view=view, filters=filters, statuses=ordered, fixed_columns=frozenset(fixed))
+
+
 # --- scoping --------------------------------------------------------------------------
 
 
@@ -161,95 +289,25 @@ def _list_queryset(user, *, with_requester_logins: bool = False) -> QuerySet[Tic
     )
 
 
-# --- search -------------------------------------------------------------------------------
-
-
-class EnglishTsVector(Func):
-    """``to_tsvector('english', col)``: the exact expression the GIN indexes are built on."""
-
-    function = "to_tsvector"
-    template = "%(function)s('english'::regconfig, %(expressions)s)"
-    output_field = SearchVectorField()
-
-
-def _search(qs: QuerySet[Ticket], text: str, *, user) -> QuerySet[Ticket]:
-    if not text.isdigit() and parse_reference(text) is not None:
-        # A reference such as HD-1042 finds exactly that ticket.
-        return qs.filter(number=parse_reference(text))
-    if "@" in text and " " not in text:
-        return qs.filter(requester__email__iexact=text)
-    desk = permissions.can_see_internal(user)
-    kinds = [TicketEvent.Kind.REPLY] + ([TicketEvent.Kind.NOTE] if desk else [])
-    # A customer's search is bounded by their own tickets inside the subqueries,
-    # so it never gathers matches from the whole desk first.
-    own_tickets = Q() if desk else Q(requester=permissions.customer_of(user))
-    own_messages = Q() if desk else Q(ticket__requester=permissions.customer_of(user))
-    if connection.vendor == "postgresql":
-        query = SearchQuery(text, config="english", search_type="websearch")
-        if desk:
-            # One GIN index over subject, replies and notes (services keep it current).
-            return qs.filter(search_document=query)
-        matching_subjects = (
-            Ticket.objects.alias(document=EnglishTsVector("subject"))
-            .filter(own_tickets, document=query)
-            .order_by()
-            .values("pk")
-        )
-        matching_messages = (
-            TicketEvent.objects.alias(document=EnglishTsVector("body"))
-            .filter(own_messages, document=query, kind__in=kinds)
-            .order_by()
-            .values("ticket_id")
-        )
-        # One id set from both GIN indexes. ``subject @@ q OR id IN (...)`` on the
-        # ticket itself cannot use the subject index and scans every ticket.
-        return qs.filter(pk__in=matching_subjects.union(matching_messages))
-    # SQLite: every word must appear in the subject or in one of the messages.
-    for word in text.split()[:8]:
-        in_messages = TicketEvent.objects.filter(own_messages, kind__in=kinds, body__icontains=word).values("ticket_id")
-        qs = qs.filter(Q(subject__icontains=word) | Q(pk__in=in_messages))
-    return qs
-
-
 # --- lists -------------------------------------------------------------------------------
-
-
-def _apply_view(qs: QuerySet[Ticket], user, view: str) -> QuerySet[Ticket]:
-    if view == "mine":
-        return qs.filter(assignee=user, status__in=UNSOLVED_STATUSES)
-    if view == "unassigned":
-        return qs.filter(assignee__isnull=True, status__in=UNSOLVED_STATUSES)
-    if view == "open":
-        return qs.filter(status__in=UNSOLVED_STATUSES).exclude(status=TicketStatus.PENDING)
-    if view == "pending":
-        return qs.filter(status=TicketStatus.PENDING)
-    if view == "solved":
-        return qs.filter(status=TicketStatus.SOLVED)
-    return qs
 
 
 def list_statuses(filters: TicketFilters) -> frozenset[str]:
     """The statuses a ticket can have and be in the list ``filters`` describe.
 
     The live inbox skips a change that leaves a ticket in any other status unless
-    the page shows it. Says what ``_apply_view`` and the status filter do; a test
-    holds the two together.
+    the page shows it. Read from the same view rules ``list_scope`` applies (a search
+    covers every view); a test holds the two together.
     """
-    by_view = {
-        "mine": UNSOLVED_STATUSES,
-        "unassigned": UNSOLVED_STATUSES,
-        "open": tuple(s for s in UNSOLVED_STATUSES if s != TicketStatus.PENDING),
-        "pending": (TicketStatus.PENDING,),
-        "solved": (TicketStatus.SOLVED,),
-    }
-    statuses = {str(s) for s in by_view.get(filters.view, TicketStatus.values)}
+    rule = VIEW_RULES["all" if filters.q else filters.view] if (filters.q or filters.view in VIEW_RULES) else VIEW_RULES["all"]
+    statuses = set(TicketStatus.values) if rule.statuses is None else {str(s) for s in rule.statuses}
     if filters.status:
         statuses &= set(filters.status)
     return frozenset(statuses)
 
 
-def _filter_by_id(qs: QuerySet[Ticket], relation: str, **lookup: str) -> QuerySet[Ticket]:
-    """Filter on a related row found first by its name, so the ticket query compares a constant.
+def _related_id(relation: str, **lookup: str) -> int | None:
+    """A related row's id found by its name, so the ticket query compares a constant.
 
     Joining on the name (``tags__name='x'``) hides the value from the planner's
     statistics: it then walks the whole recency index looking for a rare or
@@ -257,34 +315,71 @@ def _filter_by_id(qs: QuerySet[Ticket], relation: str, **lookup: str) -> QuerySe
     picks that value's own index when the value is rare.
     """
     related = Ticket._meta.get_field(relation).related_model
-    found = related._default_manager.filter(**lookup).values_list("pk", flat=True).first()
-    if found is None:
-        return qs.none()
-    return qs.filter(**{relation: found})
+    return related._default_manager.filter(**lookup).values_list("pk", flat=True).first()
+
+
+# What the view and the assignee filter together ask of the assignee, besides one id or None (unassigned).
+_ANY_ASSIGNEE = object()
+_NO_ASSIGNEE_MATCHES = object()  # they disagree ("mine" and "unassigned"), or the username is unknown
+
+
+def _assignee_wanted(user, rule: _ViewRule, filters: TicketFilters):
+    """The one assignee id (None: unassigned) the view and the filter agree on, or one of the markers above."""
+    wanted = set()
+    for asked in (rule.assignee, filters.assignee):
+        if asked is None:
+            continue
+        if asked == "me":
+            wanted.add(user.pk)
+        elif asked == "none":
+            wanted.add(None)
+        else:
+            found = _related_id("assignee", username=asked)
+            if found is None:
+                return _NO_ASSIGNEE_MATCHES
+            wanted.add(found)
+    if not wanted:
+        return _ANY_ASSIGNEE
+    return wanted.pop() if len(wanted) == 1 else _NO_ASSIGNEE_MATCHES
 
 
 def _apply_filters(qs: QuerySet[Ticket], user, filters: TicketFilters) -> QuerySet[Ticket]:
-    qs = _apply_view(qs, user, filters.view)
-    if filters.status:
-        qs = qs.filter(status__in=filters.status)
+    """``qs`` narrowed by the view and the filters; ``qs.none()`` (which runs no query) when nothing can match."""
+    scope = list_scope(user, filters)
+    filters, rule = scope.filters, VIEW_RULES[scope.view]
+    if scope.statuses is not None:
+        if not scope.statuses:
+            return qs.none()
+        qs = qs.filter(status=scope.statuses[0]) if len(scope.statuses) == 1 else qs.filter(status__in=scope.statuses)
+    assignee = _assignee_wanted(user, rule, filters)
+    if assignee is _NO_ASSIGNEE_MATCHES:
+        return qs.none()
+    if assignee is None:
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee is not _ANY_ASSIGNEE:
+        qs = qs.filter(assignee_id=assignee)
+    if rule.owned_features:
+        owned = owned_feature_ids(user)
+        if not owned:
+            return qs.none()
+        qs = qs.filter(feature_id=owned[0]) if len(owned) == 1 else qs.filter(feature_id__in=owned)
     if filters.priority:
         qs = qs.filter(priority__in=filters.priority)
-    if filters.assignee == "me":
-        qs = qs.filter(assignee=user)
-    elif filters.assignee == "none":
-        qs = qs.filter(assignee__isnull=True)
-    elif filters.assignee:
-        qs = _filter_by_id(qs, "assignee", username=filters.assignee)
     if filters.team:
         qs = qs.filter(team_id=filters.team)
-    if filters.tag:
-        qs = _filter_by_id(qs, "tags", name=filters.tag)
-    if filters.feature:
-        qs = _filter_by_id(qs, "feature", key=filters.feature)
+    for relation, value, lookup in (("tags", filters.tag, "name"), ("feature", filters.feature, "key")):
+        if value:
+            found = _related_id(relation, **{lookup: value})
+            if found is None:
+                return qs.none()
+            qs = qs.filter(**{relation: found})
     if filters.requester:
         qs = qs.filter(requester_id=filters.requester)
     if filters.q:
-        qs = _search(qs, filters.q, user=user)
+        condition = search_condition(filters.q, user=user)
+        if condition is None:
+            return qs.none()
+        qs = qs.filter(condition)
     return qs
 
 
@@ -306,6 +401,44 @@ def ticket_list(
     page = paginate(qs, sort=SORTS[filters.sort][1], cursor=cursor, page_size=page_size)
     _attach_directory(page.items, viewer=user)
     return page
+
+
+# --- capped counts -------------------------------------------------------------------------------
+
+
+def capped_counts(querysets: dict[str, QuerySet], *, cap: int = COUNT_CAP) -> dict[str, int]:
+    """How many rows each queryset has, counting no further than ``cap + 1``, all in one query.
+
+    Each count reads at most ``cap + 1`` index entries, so a view of a million tickets
+    costs what a view of a thousand does; a result above ``cap`` means "more than cap"
+    (``count_label`` shows "1,000+"). A queryset that cannot match (``.none()``) counts 0 without SQL.
+    """
+    counts = {name: 0 for name, qs in querysets.items() if qs.query.is_empty()}
+    parts, params = [], []
+    names = [name for name in querysets if name not in counts]
+    for name in names:
+        qs = querysets[name].order_by().values("pk")[: cap + 1]
+        sql, part_params = qs.query.get_compiler(using=qs.db).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")
+        params.extend(part_params)
+    if parts:
+        using = querysets[names[0]].db
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            counts.update(zip(names, cursor.fetchone()))
+    return {name: counts[name] for name in querysets}
+
+
+def ticket_count_capped(*, user, filters: TicketFilters, cap: int = COUNT_CAP) -> int:
+    """How many tickets a list has (view, filters, search), up to ``cap + 1``: "select all N matching"."""
+    return capped_counts({"list": _apply_filters(tickets_visible_to(user), user, filters)}, cap=cap)["list"]
+
+
+def view_counts(*, user, views: Iterable[str], cap: int = COUNT_CAP) -> dict[str, int]:
+    """Tickets in each of ``views`` (no other filter), capped, in one query: the counts beside the views."""
+    return capped_counts(
+        {view: _apply_filters(tickets_visible_to(user), user, TicketFilters(view=view)) for view in views}, cap=cap
+    )
 
 
 def _attach_directory(tickets: list[Ticket], *, viewer) -> None:

@@ -160,7 +160,14 @@ PAGING = [
 SEVERAL = "Repeat or comma-separate for several."
 TICKET_FILTERS = [
     OpenApiParameter(
-        "view", OpenApiTypes.STR, enum=list(selectors.VIEWS), default="all", description="A saved view of the inbox."
+        "view",
+        OpenApiTypes.STR,
+        enum=list(selectors.VIEWS),
+        default="all",
+        description=(
+            "A saved view of the inbox. `mine`, `features` and `unassigned` are the desk's (400 for customers). "
+            "Ignored with `q`: a search covers every ticket you may see."
+        ),
     ),
     OpenApiParameter(
         "status", OpenApiTypes.STR, enum=TicketStatus.values, many=True, description=SEVERAL
@@ -168,15 +175,23 @@ TICKET_FILTERS = [
     OpenApiParameter(
         "priority", OpenApiTypes.STR, enum=s.PRIORITY_NAMES, many=True, description=SEVERAL
     ),
-    OpenApiParameter("assignee", OpenApiTypes.STR, description="A username, `me` or `none` (unassigned)."),
-    OpenApiParameter("team", OpenApiTypes.INT, description="Team id."),
-    OpenApiParameter("tag", OpenApiTypes.STR, description="Tag name."),
-    OpenApiParameter("feature", OpenApiTypes.STR, description="Feature key, e.g. `billing.invoices`."),
+    OpenApiParameter(
+        "assignee", OpenApiTypes.STR, description="A username, `me` or `none` (unassigned). Desk only (400 otherwise)."
+    ),
+    OpenApiParameter("team", OpenApiTypes.INT, description="Team id. Desk only (400 otherwise)."),
+    OpenApiParameter("tag", OpenApiTypes.STR, description="Tag name. Desk only (400 otherwise)."),
+    OpenApiParameter(
+        "feature", OpenApiTypes.STR, description="Feature key, e.g. `billing.invoices`. Desk only (400 otherwise)."
+    ),
     OpenApiParameter("requester", OpenApiTypes.INT, description="Customer id (`requester.id` of a ticket)."),
     OpenApiParameter(
         "q",
         OpenApiTypes.STR,
-        description="Search: words in the subject or messages, a reference (`HD-1042`) or a requester's email.",
+        description=(
+            "Search every ticket you may see (the view is ignored): words in the subject or messages, a reference "
+            "with or without its prefix (`HD-1042`, `1042`), a requester's email; for the desk also a requester's "
+            "or organization's name, and on PostgreSQL words with small misspellings."
+        ),
     ),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=list(selectors.SORTS), default=selectors.DEFAULT_SORT),
 ]
@@ -295,7 +310,7 @@ class TicketListView(ApiView):
     )
     def get(self, request: Request) -> Response:
         paging = _valid(s.PageQuerySerializer, request.query_params)
-        filters = selectors.parse_filters(request.query_params, default_view="all")
+        filters = selectors.parse_filters(request.query_params, default_view="all", viewer=request.user)
         page = selectors.ticket_list(
             user=request.user,
             filters=filters,

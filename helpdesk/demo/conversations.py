@@ -4,7 +4,7 @@ Each ticket is a short script (create, triage, replies, notes, status changes)
 played through ``services.ticket_create`` / ``ticket_update`` /
 ``ticket_message_post`` so its timeline and audit are exactly what the desk
 would have written. Services stamp ``now()``; afterwards
-``services.ticket_backdate_demo`` spreads the events over the past weeks in
+``bulk_load.ticket_backdate_demo`` spreads the events over the past weeks in
 the order they were written.
 """
 
@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk import services
+from helpdesk.demo import bulk_load
 from helpdesk.demo.corpus import (
     AGENT_FOLLOWUPS,
     AGENT_SIGNOFFS,
@@ -268,7 +269,7 @@ class DemoConversation:
                 # Strictly increasing: rows written by one step stay a second apart.
                 moment = step.at if previous is None else max(step.at, previous + timedelta(seconds=1))
                 times[event_id] = previous = moment
-        return services.ticket_backdate_demo(actor=None, ticket=self.ticket, event_times=times)
+        return bulk_load.ticket_backdate_demo(actor=None, ticket=self.ticket, event_times=times)
 
 
 def demo_statuses(rng: random.Random, count: int) -> list[str]:
@@ -284,7 +285,7 @@ def seed_conversations(*, cast: Cast, count: int, stdout, seed: int = 7) -> int:
     rng = random.Random(seed)
     now = timezone.now()
     with transaction.atomic():
-        if not services.seed_marker_claim(actor=None, name=DEMO_MARKER, value=count):
+        if not bulk_load.seed_marker_claim(actor=None, name=DEMO_MARKER, value=count):
             stdout.write("  demo tickets: already seeded, left as they are")
             return 0
         portal_customers = [c for c in cast.customers if c.pk in cast.portal_users]

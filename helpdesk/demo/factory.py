@@ -7,7 +7,7 @@ areas as the hand-played demo conversations, including rare tokens (order
 numbers, error codes, request ids) so full-text search sees realistic
 selectivity.
 
-Rows come out as plain tuples in ``helpdesk.services.bulk`` column order, with
+Rows come out as plain tuples in ``helpdesk.demo.bulk_load`` column order, with
 times as UNIX seconds; the loader turns them into COPY lines or model rows.
 """
 
@@ -132,7 +132,7 @@ class TicketFactory:
             if permissions.can_work_tickets(user)
         ]
         feature_model = Ticket._meta.get_field("feature").related_model
-        from helpdesk.services import tags_ensure
+        from helpdesk.demo.bulk_load import tags_ensure
 
         return cls(
             requesters=requesters,

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from helpdesk import roles, services
-from helpdesk.demo import directory
+from helpdesk.demo import bulk_load, directory
 from helpdesk.demo.conversations import Cast, seed_conversations
 from helpdesk.demo.corpus import FIRST_NAMES, LAST_NAMES
 from helpdesk.demo.factory import LongConversation, TicketFactory
@@ -138,7 +138,7 @@ def prepare_bulk_pool(*, total: int, stdout) -> None:
                     "organization_id": org_id,
                 }
             )
-        created = services.customer_bulk_create(actor=None, customers=rows)
+        created = bulk_load.customer_bulk_create(actor=None, customers=rows)
         stdout.write(f"  bulk pool: {created} more customers")
 
 
@@ -154,7 +154,7 @@ def seed_bulk_tickets(*, count: int, stdout, seed: int = 1, batch_size: int = 25
             marks["next"] = done + step
             stdout.write(f"  bulk tickets: {done:,}/{total:,} ({done / elapsed:,.0f} tickets/s)")
 
-    result = services.ticket_bulk_load(
+    result = bulk_load.ticket_bulk_load(
         actor=None, count=count, source=factory, batch_size=batch_size, progress=progress
     )
     stdout.write(
@@ -169,7 +169,7 @@ def seed_bulk_tickets(*, count: int, stdout, seed: int = 1, batch_size: int = 25
 def seed_long_conversation(*, events: int, stdout):
     """One ticket with ``events`` timeline rows, through the bulk loader."""
     factory = TicketFactory.from_database(seed=events)
-    result = services.ticket_bulk_load(
+    result = bulk_load.ticket_bulk_load(
         actor=None, count=1, source=LongConversation(factory, events=events), analyze=False
     )
     stdout.write(f"  long ticket: {Ticket(number=result.first_number).reference} with {result.events} events")

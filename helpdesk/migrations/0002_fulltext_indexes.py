@@ -1,6 +1,6 @@
 """Full-text search indexes, on PostgreSQL only (SQLite searches with LIKE instead).
 
-The expressions match ``selectors.EnglishTsVector`` exactly, so the planner uses them.
+The expressions match ``helpdesk.search.EnglishTsVector`` exactly, so the planner uses them.
 """
 
 from django.db import migrations

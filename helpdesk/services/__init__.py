@@ -1,4 +1,8 @@
-"""Every write of the ticketing app. Import from here."""
+"""Every write of the ticketing app. Import from here.
+
+Bulk loading for demo data and benchmarks is ``helpdesk.demo.bulk_load``: it builds on
+these services, never the other way round.
+"""
 
 from helpdesk.services.api_tokens import (
     api_token_create,
@@ -26,13 +30,6 @@ from helpdesk.services.people import (
     user_set_roles,
     user_update,
 )
-from helpdesk.services.bulk import (
-    customer_bulk_create,
-    seed_marker_claim,
-    tags_ensure,
-    ticket_backdate_demo,
-    ticket_bulk_load,
-)
 from helpdesk.services.ticket_bulk import BulkResult, status_refusal, ticket_bulk_tag, ticket_bulk_update
 from helpdesk.services.tickets import (
     UNSET,
@@ -44,11 +41,6 @@ from helpdesk.services.tickets import (
 )
 
 __all__ = [
-    "customer_bulk_create",
-    "seed_marker_claim",
-    "tags_ensure",
-    "ticket_backdate_demo",
-    "ticket_bulk_load",
     "api_token_create",
     "api_token_revoke",
     "api_token_touch",

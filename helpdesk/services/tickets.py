@@ -242,6 +242,9 @@ def ticket_create(
         _count_customer_ticket(requester)
 
     now = timezone.now()
+    # The request's words are the customer's when they wrote them; an agent
+    # logging a call writes in their own name.
+    words_by_customer = actor is None or not staff or (requester.user_id is not None and requester.user_id == actor.pk)
     ticket = Ticket.objects.create(
         number=_next_number(),
         subject=subject,
@@ -254,12 +257,11 @@ def ticket_create(
         feature=feature,
         created_at=now,
         updated_at=now,
+        last_customer_message_at=now if words_by_customer else None,
+        last_agent_reply_at=None if words_by_customer else now,
     )
     if tag_names:
         ticket.tags.set(_tag_objects(tag_names, actor=actor))
-    # The request's words are the customer's when they wrote them; an agent
-    # logging a call writes in their own name.
-    words_by_customer = actor is None or not staff or (requester.user_id is not None and requester.user_id == actor.pk)
     TicketEvent.objects.bulk_create(
         [
             TicketEvent(ticket=ticket, kind=TicketEvent.Kind.CREATED, actor=actor, new_value=channel, created_at=now),
@@ -511,6 +513,13 @@ def ticket_message_post(
 
     target = status or None
     if not internal:
+        # Who waits on whom (the inbox's "customer wrote" column): a public message by either side.
+        if customer is not None:
+            locked.last_customer_message_at = change.now
+            change.fields.add("last_customer_message_at")
+        else:
+            locked.last_agent_reply_at = change.now
+            change.fields.add("last_agent_reply_at")
         if customer is not None and locked.status in Ticket.REOPENED_BY_CUSTOMER_REPLY:
             target = TicketStatus.OPEN
         elif desk:

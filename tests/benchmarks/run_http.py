@@ -83,8 +83,7 @@ def prepare(count: int) -> None:
     """An empty database filled as ``make bench`` fills its small size (the demo desk, a long ticket, N more)."""
     from django.core.management import call_command
 
-    from helpdesk import services
-    from helpdesk.demo import seed
+    from helpdesk.demo import bulk_load, seed
     from helpdesk.demo.factory import LongConversation, TicketFactory
     from tests.benchmarks import run_inbox
 
@@ -94,7 +93,7 @@ def prepare(count: int) -> None:
     seed.seed_directory(stdout=out)
     seed.run_app_hooks(stdout=out)
     seed.prepare_bulk_pool(total=count, stdout=out)
-    services.ticket_bulk_load(
+    bulk_load.ticket_bulk_load(
         actor=None,
         count=1,
         source=LongConversation(TicketFactory.from_database(seed=7), events=run_inbox.LONG_TICKET_EVENTS),

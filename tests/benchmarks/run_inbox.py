@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import sys
 import time
 from datetime import datetime
@@ -38,6 +39,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=("auto", "pages", "selectors"),
         default="auto",
         help="time full pages, the selectors, or pages where they work (default)",
+    )
+    parser.add_argument(
+        "--no-sweep", dest="sweep", action="store_false", help="skip the sweep of every view × sort × filter"
+    )
+    parser.add_argument("--sweep-requests", type=int, default=30, help="timed requests per swept combination (30)")
+    parser.add_argument("--sweep-warmup", type=int, default=3, help="untimed requests per swept combination (3)")
+    parser.add_argument("--sweep-budget", type=float, default=8.0, help="seconds at most per swept combination (8)")
+    parser.add_argument("--sweep-only", action="store_true", help="time the sweep, not the headline scenarios")
+    parser.add_argument(
+        "--sweep-match",
+        metavar="REGEX",
+        help="sweep only the combinations whose key (view|sort|filter) matches REGEX, e.g. 'created_asc' or '_asc\\|team'",
+    )
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="load nothing: measure the data a previous run left in the database, at its one size (no ratios)",
+    )
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="load the data set (both sizes, as a run would) and measure nothing; then --measure-only times it",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="where to write the results")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
@@ -137,7 +160,7 @@ def search_matches(term: str) -> str:
 
 
 def load(count: int, *, seed: int) -> dict:
-    from helpdesk import services
+    from helpdesk.demo.bulk_load import ticket_bulk_load
     from helpdesk.demo.factory import TicketFactory
 
     marks = {"next": 0}
@@ -148,7 +171,7 @@ def load(count: int, *, seed: int) -> dict:
             marks["next"] = done + step
             print(f"    {done:,}/{total:,} tickets ({done / elapsed:,.0f}/s)", flush=True)
 
-    result = services.ticket_bulk_load(
+    result = ticket_bulk_load(
         actor=None, count=count, source=TicketFactory.from_database(seed=seed), analyze=False, progress=progress
     )
     phases = dict(result.phases)
@@ -218,12 +241,31 @@ def measure(runner, scenarios, *, label: str):
     return result
 
 
+def rare_token_of_data() -> str:
+    from helpdesk.models import Ticket
+
+    rare_ticket = Ticket.objects.filter(subject__contains=" #").order_by("number").first()
+    return rare_ticket.subject.rsplit("#", 1)[1].split()[0] if rare_ticket else "0x80070005"
+
+
+def sweep_combos(args, data):
+    from tests.benchmarks.sweep import combos
+
+    found = combos(data)
+    if args.sweep_match:
+        pattern = re.compile(args.sweep_match)
+        found = [combo for combo in found if pattern.search(combo.key)]
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     small, large = args.sizes or ((2_000, 20_000) if args.small else (10_000, 1_000_000))
     if not RARE_TAG_TICKETS + 1 < small < large:
         raise SystemExit(f"--sizes: the first size must be over {RARE_TAG_TICKETS + 1} and smaller than the second.")
     configure_django()
+    if args.measure_only:
+        return measure_only(args)
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -233,9 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     from helpdesk.demo import seed
     from helpdesk.demo.factory import LongConversation, TicketFactory
     from helpdesk.models import Ticket
-    from helpdesk import services
-    from tests.benchmarks import report
+    from helpdesk.demo import bulk_load
     from tests.benchmarks.scenarios import Runner
+    from tests.benchmarks.sweep import SweepData, SweepRunner
 
     database = connection.settings_dict["NAME"]
     if not args.yes and sys.stdin.isatty():
@@ -253,61 +295,136 @@ def main(argv: list[str] | None = None) -> int:
     agent = seeded.users["agent"]
 
     print(f"\n== loading {small:,} tickets", flush=True)
-    long_result = services.ticket_bulk_load(
+    long_result = bulk_load.ticket_bulk_load(
         actor=None,
         count=1,
         source=LongConversation(TicketFactory.from_database(seed=7), events=LONG_TICKET_EVENTS),
         analyze=False,
     )
     long_reference = Ticket(number=long_result.first_number).reference
-    services.ticket_bulk_load(
+    bulk_load.ticket_bulk_load(
         actor=None,
         count=RARE_TAG_TICKETS,
-        source=_Tagged(TicketFactory.from_database(seed=11), services.tags_ensure(actor=None, names=[RARE_TAG])),
+        source=_Tagged(TicketFactory.from_database(seed=11), bulk_load.tags_ensure(actor=None, names=[RARE_TAG])),
         analyze=False,
     )
     small_load = load(small - 1 - RARE_TAG_TICKETS, seed=1)
-    rare_ticket = Ticket.objects.filter(subject__contains=" #").order_by("number").first()
-    rare_token = rare_ticket.subject.rsplit("#", 1)[1].split()[0] if rare_ticket else "0x80070005"
+    rare_token = rare_token_of_data()
+    if args.load_only:
+        print(f"\n== growing to {large:,} tickets", flush=True)
+        load(large - small, seed=2)
+        print(f"Loaded {counts()[0]:,} tickets into {database!r}; time them with --measure-only.", flush=True)
+        return 0
 
     runner = Runner(user=agent, mode=args.mode, requests=args.requests, warmup=args.warmup, budget=args.budget)
+    sweeper = SweepRunner(requests=args.sweep_requests, warmup=args.sweep_warmup, budget=args.sweep_budget)
+    sweep_data = SweepData.pick(rare_tag=RARE_TAG, rare_token=rare_token)
+    found = sweep_combos(args, sweep_data) if args.sweep else []
     scenarios = build_scenarios(agent=agent, long_reference=long_reference, rare_token=rare_token)
-    small_result = measure(runner, scenarios, label="small")
+    small_result = measure(runner, [] if args.sweep_only else scenarios, label="small")
     small_result.load = small_load
     small_result.facts = {
         f"“{COMMON_TERM}” matches": search_matches(COMMON_TERM),
         f"“{rare_token}” matches": search_matches(rare_token),
     }
+    if found:
+        small_result.sweep = run_sweep(sweeper, found, label=f"{small:,} tickets")
 
     print(f"\n== growing to {large:,} tickets", flush=True)
     large_load = load(large - small, seed=2)
     # The deep page and the rare token are looked up again at the new size.
     scenarios = build_scenarios(agent=agent, long_reference=long_reference, rare_token=rare_token)
-    large_result = measure(runner, scenarios, label="large")
+    large_result = measure(runner, [] if args.sweep_only else scenarios, label="large")
     large_result.load = large_load
     large_result.facts = {
         f"“{COMMON_TERM}” matches": search_matches(COMMON_TERM),
         f"“{rare_token}” matches": search_matches(rare_token),
     }
+    if found:
+        large_result.sweep = run_sweep(sweeper, found, label=f"{large:,} tickets", baseline=small_result.sweep)
+        large_result.facts.update({f"sweep {name}": value for name, value in sweep_data.describe().items()})
 
     run_settings = {
         "started": started,
         "sizes": [small, large],
         "requests": args.requests,
         "warmup": args.warmup,
+        "sweep_requests": args.sweep_requests,
+        "sweep_warmup": args.sweep_warmup,
         "mode": args.mode,
         "page_size": settings.HELPDESK_PAGE_SIZE,
         "database": database,
         "agent": get_user_model().objects.get(pk=agent.pk).get_username(),
     }
+    return finish(args, small_result, large_result, run_settings)
+
+
+def run_sweep(sweeper, found, *, label: str, baseline=None):
+    from tests.benchmarks.report import INBOX_P95_GOAL_MS
+    from tests.benchmarks.sweep import run
+
+    return run(sweeper, found, label=label, goal_ms=INBOX_P95_GOAL_MS, baseline=baseline)
+
+
+def finish(args, small_result, large_result, run_settings: dict) -> int:
+    from tests.benchmarks import report
+
     machine = machine_facts()
     print()
-    print("\n".join(report.table(small_result, large_result)))
+    if large_result.timings:
+        print("\n".join(report.table(small_result, large_result)))
+    if large_result.sweep:
+        print("\n".join(report.sweep_summary(small_result, large_result)))
     paths = report.write(directory=args.out, small=small_result, large=large_result, machine=machine, settings=run_settings)
     print("\nWritten: " + ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths))
     failed = [v["scenario"] for v in report.verdicts(small_result, large_result) if not v["ok"]]
-    print("Goals met." if not failed else f"Goals NOT met: {', '.join(failed)}")
+    failed += [v["combo"] for v in report.sweep_verdicts(small_result, large_result) if not v["ok"]]
+    print("Goals met." if not failed else f"Goals NOT met ({len(failed)}): {', '.join(failed[:40])}")
     return 1 if failed and args.strict else 0
+
+
+def measure_only(args) -> int:
+    """Measure the data a previous run left (its large size), without loading: for trying an index or a plan."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from helpdesk.models import Ticket
+    from tests.benchmarks.report import SizeResult
+    from tests.benchmarks.scenarios import Runner
+    from tests.benchmarks.sweep import SweepData, SweepRunner
+
+    agent = get_user_model().objects.filter(username="agent").first()
+    long_ticket = Ticket.objects.filter(subject__endswith="(long-running)").order_by("number").first()
+    if agent is None or long_ticket is None:
+        raise SystemExit("No benchmark data here; run `python -m tests.benchmarks.run_inbox` first.")
+    started = datetime.now().isoformat(timespec="seconds")
+    rare_token = rare_token_of_data()
+    tickets, events = counts()
+    print(f"Measuring the data in {connection.settings_dict['NAME']!r} as it is: {tickets:,} tickets", flush=True)
+    large_result = SizeResult(tickets=tickets, events=events)
+    if not args.sweep_only:
+        runner = Runner(user=agent, mode=args.mode, requests=args.requests, warmup=args.warmup, budget=args.budget)
+        scenarios = build_scenarios(agent=agent, long_reference=long_ticket.reference, rare_token=rare_token)
+        large_result = measure(runner, scenarios, label="as loaded")
+    if args.sweep:
+        sweeper = SweepRunner(requests=args.sweep_requests, warmup=args.sweep_warmup, budget=args.sweep_budget)
+        data = SweepData.pick(rare_tag=RARE_TAG, rare_token=rare_token)
+        large_result.sweep = run_sweep(sweeper, sweep_combos(args, data), label=f"{tickets:,} tickets")
+        large_result.facts.update({f"sweep {name}": value for name, value in data.describe().items()})
+    run_settings = {
+        "started": started,
+        "sizes": [tickets],
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "sweep_requests": args.sweep_requests,
+        "sweep_warmup": args.sweep_warmup,
+        "mode": "measure-only",
+        "page_size": settings.HELPDESK_PAGE_SIZE,
+        "database": connection.settings_dict["NAME"],
+        "agent": "agent",
+    }
+    return finish(args, SizeResult(tickets=0, events=0), large_result, run_settings)
 
 
 class _Tagged:

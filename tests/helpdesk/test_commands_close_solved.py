@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from helpdesk import services
+from helpdesk.demo import bulk_load
 from helpdesk.models import Ticket, TicketEvent, TicketStatus
 
 
@@ -18,7 +19,7 @@ def solve(ticket, agent, *, days_ago: float):
     services.ticket_message_post(actor=agent, ticket=ticket, body="Fixed on our side.", status=TicketStatus.SOLVED)
     ids = list(TicketEvent.objects.filter(ticket=ticket).order_by("id").values_list("id", flat=True))
     start = timezone.now() - timedelta(days=days_ago, minutes=len(ids))
-    return services.ticket_backdate_demo(
+    return bulk_load.ticket_backdate_demo(
         actor=None, ticket=ticket, event_times={pk: start + timedelta(minutes=i) for i, pk in enumerate(ids)}
     )
 

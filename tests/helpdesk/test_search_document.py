@@ -6,6 +6,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from helpdesk import selectors, services
+from helpdesk.demo import bulk_load
 from helpdesk.models import Ticket
 
 pytestmark = pytest.mark.postgresql
@@ -60,6 +61,6 @@ def test_search_uses_the_search_document_index(agent, make_ticket):
 
 def test_bulk_load_fills_the_documents(agent, make_customer):
     make_customer("walkin", with_login=False)  # bulk requesters are customers without a login
-    result = services.ticket_bulk_load(actor=None, count=40, rebuild_indexes=True)
+    result = bulk_load.ticket_bulk_load(actor=None, count=40, rebuild_indexes=True)
     assert result.tickets == 40
     assert not Ticket.objects.filter(search_document__isnull=True).exists()

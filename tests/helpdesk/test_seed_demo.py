@@ -16,6 +16,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from helpdesk import roles, services
+from helpdesk.demo import bulk_load
 from helpdesk.errors import InvalidInput
 from helpdesk.selectors import TicketFilters, ticket_list
 from helpdesk.models import Customer, Organization, ReferenceCounter, Tag, Team, Ticket, TicketEvent, TicketStatus
@@ -234,7 +235,7 @@ def test_bulk_load_with_index_rebuild_keeps_the_schema():
             return indexes | set(cursor.fetchall())
 
     before = schema()
-    result = services.ticket_bulk_load(actor=None, count=40, rebuild_indexes=True)
+    result = bulk_load.ticket_bulk_load(actor=None, count=40, rebuild_indexes=True)
     assert result.method == "copy+rebuild"
     assert result.tickets == 40 and result.events >= 80
     assert schema() ^ before == set()
@@ -261,10 +262,10 @@ def test_backdating_refuses_to_reorder_a_timeline(make_ticket, agent):
     ids = list(TicketEvent.objects.filter(ticket=ticket).order_by("id").values_list("id", flat=True))
     now = timezone.now()
     with pytest.raises(InvalidInput):
-        services.ticket_backdate_demo(
+        bulk_load.ticket_backdate_demo(
             actor=None, ticket=ticket, event_times={ids[0]: now - timedelta(days=1), ids[-1]: now - timedelta(days=2)}
         )
-    moved = services.ticket_backdate_demo(
+    moved = bulk_load.ticket_backdate_demo(
         actor=None, ticket=ticket, event_times={pk: now - timedelta(days=3, minutes=-i) for i, pk in enumerate(ids)}
     )
     assert moved.created_at == now - timedelta(days=3)

@@ -231,7 +231,18 @@ class TestViews:
         assert set(listed(agent, view=view)) == expected
 
     def test_every_view_is_tested(self):
-        assert set(selectors.VIEWS) == {"mine", "unassigned", "open", "pending", "solved", "all"}
+        assert set(selectors.VIEWS) == {"mine", "features", "unassigned", "open", "pending", "solved", "all"}
+
+    def test_features_view_lists_unsolved_tickets_of_the_features_i_own(self, product_manager, agent, inbox):
+        from escalations.services import feature_save
+
+        feature = inbox["feature"]
+        assert listed(product_manager, view="features") == []
+        feature.owner = product_manager
+        feature_save(actor=None, feature=feature, changed_fields=["owner"])
+        assert listed(fresh(product_manager), view="features") == ["other-open"]
+        # Someone who owns no feature gets an empty view, without a ticket query.
+        assert listed(fresh(agent), view="features") == []
 
     def test_mine_depends_on_who_asks(self, agent2, inbox):
         assert set(listed(agent2, view="mine")) == {"other-open"}
@@ -279,7 +290,24 @@ class TestFilters:
 
     def test_customer_filters_stay_in_scope(self, customer, customer2, inbox):
         assert listed(customer.user, requester=customer2.pk) == []
-        assert listed(customer.user, tag="needs-info") == []
+
+    @pytest.mark.parametrize(
+        "desk_only",
+        [{"tag": "vip"}, {"tag": "needs-info"}, {"assignee": "agent"}, {"assignee": "none"}, {"view": "mine"},
+         {"view": "unassigned"}, {"view": "features"}],
+        ids=lambda f: "=".join(next(iter(f.items()))),
+    )
+    def test_desk_only_filters_mean_nothing_to_a_customer(self, customer, inbox, desk_only):
+        # Whatever a caller parsed, the selector ignores desk-only data for someone outside
+        # the desk: the answer is their own tickets, unfiltered, never "those tagged vip".
+        own = listed(customer.user)
+        assert len(own) == 5
+        assert listed(customer.user, **desk_only) == own
+
+    def test_desk_only_team_and_feature_mean_nothing_to_a_customer(self, customer, inbox):
+        own = listed(customer.user)
+        assert listed(customer.user, team=inbox["team"].pk) == own
+        assert listed(customer.user, feature="billing.invoices") == own
 
     def test_search_subject_message_reference_and_email(self, agent, customer2, inbox):
         t = inbox["tickets"]
@@ -420,8 +448,9 @@ class TestQueryCounts:
         # The directory generation (1), the page joined with requesters, assignees and
         # organizations (1), then one small query each for logins (asked for here) and tags
         # (2), and the tag filter's own lookup (1); permissions, teams and features come from
-        # the directory cache.
-        assert large <= 5
+        # the directory cache. A search first looks up the customers and organizations it
+        # names (and, on PostgreSQL, similar words) in one more query.
+        assert large <= 5 + (1 if filters.q else 0)
 
     def test_pages_skip_the_requesters_logins(self, agent, customer, make_ticket, django_assert_num_queries):
         make_ticket(requester=customer)
@@ -487,3 +516,63 @@ def test_timeline_rows_never_include_other_tickets(agent, make_ticket):
     a, b = make_ticket(), make_ticket()
     assert {e.ticket_id for e in selectors.ticket_timeline(user=agent, ticket=a)} == {a.pk}
     assert TicketEvent.objects.filter(ticket=b).exists()
+
+
+# --- one status condition per list -------------------------------------------------------------
+
+
+def page_query(user, **filters) -> str:
+    with CaptureQueriesContext(connection) as captured:
+        listed(fresh(user), **filters)
+    pages = [q["sql"] for q in captured.captured_queries if 'FROM "helpdesk_ticket"' in q["sql"] and "LIMIT 101" in q["sql"]]
+    return pages[0] if pages else ""
+
+
+class TestStatusCondition:
+    """The view's statuses and the status filter reach the query as one condition an index can match."""
+
+    @pytest.mark.parametrize(
+        ("filters", "condition"),
+        [
+            ({"view": "mine"}, """"helpdesk_ticket"."status" IN ('new', 'open', 'pending', 'on_hold')"""),
+            ({"view": "open"}, """"helpdesk_ticket"."status" IN ('new', 'open', 'on_hold')"""),
+            ({"view": "open", "status": ["open", "closed"]}, """"helpdesk_ticket"."status" = 'open'"""),
+            ({"view": "pending"}, """"helpdesk_ticket"."status" = 'pending'"""),
+            ({"view": "all", "status": ["solved", "pending"]}, """"helpdesk_ticket"."status" IN ('pending', 'solved')"""),
+        ],
+    )
+    def test_one_condition(self, agent, inbox, filters, condition):
+        where = page_query(agent, **filters).split(" WHERE ", 1)[1]
+        assert condition in where
+        assert where.count('"helpdesk_ticket"."status"') == 1
+        assert "NOT" not in where
+
+    @pytest.mark.parametrize(
+        "filters",
+        [{"view": "open", "status": ["pending"]}, {"view": "solved", "status": ["new"]}, {"view": "mine", "assignee": "none"}],
+    )
+    def test_contradictions_list_nothing_without_a_query(self, agent, inbox, filters, django_assert_num_queries):
+        user = fresh(agent)
+        listed(user)  # the directory cache warm
+        with django_assert_num_queries(0):
+            assert listed(user, **filters) == []
+
+    def test_a_search_ignores_the_view_but_keeps_the_filters(self, agent, inbox):
+        assert listed(agent, view="solved", q="mine-new") == ["mine-new"]
+        assert listed(agent, view="all", q="mine-new", status=["open"]) == []
+        sql = page_query(agent, view="mine", q="mine")
+        assert '"helpdesk_ticket"."assignee_id"' not in sql.split("WHERE", 1)[1]
+
+
+def test_services_never_import_the_demo():
+    """The bulk loader lives beside the demo it serves; the services know neither (no import circle)."""
+    import ast
+    from pathlib import Path
+
+    import helpdesk.services
+
+    for path in Path(helpdesk.services.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m.startswith("helpdesk.demo")], path.name

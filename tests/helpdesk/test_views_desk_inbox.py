@@ -37,7 +37,7 @@ def test_default_view_is_my_unsolved_tickets(agent_client, agent, agent2, make_t
     html = response.content.decode()
     assert 'class="ticket-link"' in html and "Mine to do" in html
     assert theirs.reference not in html and unassigned.reference not in html
-    assert 'aria-current="page">My unsolved tickets' in html
+    assert 'aria-current="page"><span class="view-label">My unsolved tickets</span>' in html
 
 
 def test_row_shows_requester_organization_badges_assignee_team_tags(agent_client, agent, make_ticket):
@@ -171,7 +171,10 @@ def test_next_page_link_walks_every_ticket_once_without_count(agent_client, make
         with CaptureQueriesContext(connection) as queries:
             response = agent_client.get(url)
         assert response.status_code == 200
-        assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+        # The only counts are the capped ones beside the views: each reads at most 1,001 rows.
+        for query in queries.captured_queries:
+            sql = query["sql"].upper()
+            assert sql.count("COUNT(") == sql.count("LIMIT 1001"), sql
         assert not any(" OFFSET " in q["sql"].upper() for q in queries.captured_queries)
         seen += refs_in(response)
         pages += 1
@@ -226,13 +229,14 @@ def test_inbox_query_count_does_not_grow_with_tickets(agent_client, agent, agent
     create(27, 100)
     many = _inbox_queries(agent_client, INBOX + "?view=all")
     assert few == many
-    # Session, user, the directory generation, the page query, tags: the pick-lists and
-    # permission sets are cached.
-    assert many <= 5
+    # Session, user, the directory generation, the page query, tags, and the capped counts
+    # beside the views (one query for all of them): the pick-lists and permission sets are cached.
+    assert many <= 6
     # Searching and filtering costs the same whatever the data; a tag filter looks
-    # its tag up first (one more query) so the page query compares a constant.
+    # its tag up first (one more query) so the page query compares a constant, and so
+    # does a search the customers and organizations it names (one more).
     filtered = _inbox_queries(agent_client, INBOX + "?view=all&q=Ticket&tag=shared&assignee=me")
-    assert filtered == few + 1
+    assert filtered == few + 2
     create(5, 200)
     assert _inbox_queries(agent_client, INBOX + "?view=all&q=Ticket&tag=shared&assignee=me") == filtered
 
@@ -354,9 +358,13 @@ def test_user_text_is_escaped_in_the_inbox(agent_client, agent, make_user, make_
 
     assert XSS not in html
     row = re.search(r'<tr class="ticket-row.*?</tr>', html, re.S).group(0)
-    # subject, tag text, customer name, organization, assignee, team; the tag's link is URL-encoded.
-    assert row.count(XSS_ESCAPED) == 6
-    assert 'href="?view=all&amp;tag=%3Cscript%3Ealert%281%29%3C/script%3E"' in row
+    # subject, tag text, customer name, organization, assignee, team, each also whole in a
+    # title (the cell's or the link's); the tag's link is URL-encoded.
+    assert row.count(XSS_ESCAPED) == 12
+    assert row.count(f'title="{XSS_ESCAPED}"') == 3  # subject, assignee, tags
+    assert f'title="{XSS_ESCAPED} Team"' in row
+    assert f'title="{XSS_ESCAPED}, {XSS_ESCAPED} Org"' in row
+    assert 'href="?view=all&amp;tag=%3Cscript%3Ealert%281%29%3C/script%3E" tabindex="-1"' in row
 
 
 def test_quotes_in_user_text_cannot_leave_an_attribute(agent_client, agent, make_customer):
@@ -383,17 +391,18 @@ def test_rows_show_every_column(agent_client, agent, make_customer):
     html = agent_client.get(INBOX + "?view=all").content.decode()
 
     row = re.search(r'<tr class="ticket-row priority-row-urgent"[^>]*>.*?</tr>', html, re.S).group(0)
+    assert row.startswith(f'<tr class="ticket-row priority-row-urgent" data-reference="{ticket.reference}" data-status="new" data-version="1">')
     assert f'value="{ticket.reference}" form="bulk-form"' in row
-    assert f'<a class="ticket-link" href="{reverse("helpdesk:ticket_detail", args=[ticket.reference])}">' in row
+    assert f'<a class="ticket-link" href="{reverse("helpdesk:ticket_detail", args=[ticket.reference])}" title="TPS report">' in row
     assert '<span class="subject">TPS report</span>' in row
     assert '<span class="req-name">Peter Gibbons</span>' in row
     assert 'class="tier-dot tier-enterprise" title="Enterprise customer"' in row
     assert '<span class="badge status status-new">New</span>' in row
     assert '<span class="badge priority priority-urgent">Urgent</span>' in row
     assert ">Alex Agent<" in row and ">Billing<" in row
-    assert '<a class="tag" href="?view=all&amp;tag=reports">reports</a>' in row
+    assert '<a class="tag" href="?view=all&amp;tag=reports" tabindex="-1">reports</a>' in row
     assert re.search(r'<time datetime="[^"]+" title="[^"]+">now</time>', row)
-    assert f'data-reference="{ticket.reference}" data-version="1"' in row
+    assert f'data-reference="{ticket.reference}" data-status="new" data-version="1"' in row
 
 
 # --- who may enter ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from escalations.services import feature_ensure, product_ensure
 from helpdesk import selectors, services
 from helpdesk.models import TicketStatus
 
@@ -53,7 +54,7 @@ def test_rows_carry_reference_version_and_status_for_the_script(agent_client, ag
 
     rows = rows_of(agent_client, {"view": "all"})["rows"]
 
-    assert f'data-reference="{ticket.reference}" data-version="2"' in rows
+    assert f'data-reference="{ticket.reference}" data-status="pending" data-version="2"' in rows
     assert f'value="{ticket.reference}" form="bulk-form" data-status="pending"' in rows
 
 
@@ -71,8 +72,8 @@ def test_user_text_is_escaped_in_the_rows(agent_client, agent, make_user, make_c
     rows = rows_of(agent_client, {"view": "all"})["rows"]
 
     assert XSS not in rows and quote_payload not in rows
-    # subject, tag text, customer name, organization, assignee, team.
-    assert rows.count(XSS_ESCAPED) == 6
+    # subject, tag text, customer name, organization, assignee, team: each shown and in its hover title.
+    assert rows.count(XSS_ESCAPED) == 12
     assert "&quot; onmouseover=&quot;alert(1)" in rows
 
 
@@ -191,7 +192,8 @@ def test_rows_query_count_does_not_grow_with_tickets(agent_client, agent, agent2
     # Session, user, the directory generation, the page, its tags: no pick-lists, no counts.
     assert few == many == 5
     filtered = {"view": "all", "q": "Ticket", "tag": "shared", "assignee": "me"}
-    assert _rows_queries(agent_client, filtered) == few + 1  # the tag's id looked up first
+    # The tag's id looked up first, and the search's handful of matching customers and organizations.
+    assert _rows_queries(agent_client, filtered) == few + 2
 
 
 # --- what the page tells its script ------------------------------------------------------------------
@@ -227,9 +229,12 @@ def test_list_statuses_agree_with_what_each_view_shows(agent, make_ticket):
         "closed": ["solved", "closed"],
     }
     assert set(path) == set(TicketStatus.values)
+    # Every ticket is about a feature the agent owns, so "My features" has every status to show too.
+    product = product_ensure(actor=None, key="billing", name="Billing")
+    feature = feature_ensure(actor=None, product=product, key="billing.invoices", name="Invoices", owner=agent)
     for status, steps in path.items():
         for assignee in (agent, None):
-            ticket = make_ticket(subject=f"{status} {bool(assignee)}", assignee=assignee)
+            ticket = make_ticket(subject=f"{status} {bool(assignee)}", assignee=assignee, feature=feature)
             for step in steps:
                 services.ticket_update(actor=agent, ticket=ticket, status=step)
 

@@ -21,26 +21,34 @@ FILTER_PARAMS = ("status", "priority", "assignee", "team", "tag", "feature", "q"
 
 
 def _list_page(request):
-    """The filters and the page of tickets the inbox's query string asks for (``InvalidInput`` names a bad field)."""
-    filters = selectors.parse_filters(request.GET, default_view=selectors.DEFAULT_VIEW)
+    """The filters, their scope and the page of tickets the inbox's query string asks for.
+
+    ``InvalidInput`` names a bad field.
+    """
+    user = request.user
+    filters = selectors.parse_filters(request.GET, default_view=selectors.default_view_for(user))
+    scope = selectors.list_scope(user, filters)
     page = selectors.ticket_list(
-        user=request.user,
+        user=user,
         filters=filters,
         cursor=request.GET.get("cursor") or None,
         page_size=settings.HELPDESK_PAGE_SIZE,
     )
-    return filters, page
+    return filters, scope, page
 
 
-def _rows_context(request, page, error) -> dict:
+def _rows_context(request, page, error, scope=None) -> dict:
     """What ``helpdesk/_inbox_rows.html`` needs: the page's rows, or the sentence shown instead of them."""
     return {
         "tickets": page.items if page else [],
         "error": error,
         "can_work": permissions.can_work_tickets(request.user),
-        "current_view": request.GET.get("view") or selectors.DEFAULT_VIEW,
+        "current_view": request.GET.get("view") or selectors.default_view_for(request.user),
         "filtered": any(request.GET.get(name) for name in FILTER_PARAMS),
         "on_later_page": bool(request.GET.get("cursor")),
+        "searching": scope is not None and scope.searching,
+        "hidden_columns": scope.fixed_columns if scope else frozenset(),
+        "raw": {name: request.GET.get(name, "") for name in FILTER_PARAMS},
     }
 
 
@@ -48,18 +56,27 @@ def _rows_context(request, page, error) -> dict:
 def inbox(request):
     user = request.user
     options = load_options(user)
+    default_view = selectors.default_view_for(user)
     error = None
-    filters = page = None
+    filters = scope = page = None
     try:
-        filters, page = _list_page(request)
+        filters, scope, page = _list_page(request)
     except InvalidInput as exc:
         error = exc
-    view = request.GET.get("view") or selectors.DEFAULT_VIEW
+    view = request.GET.get("view") or default_view
+    offered = selectors.views_for(user)
+    if view in selectors.VIEWS and view not in offered:
+        # Opened by its address (a shared link): shown, in its place, though not offered.
+        offered = {key: label for key, label in selectors.VIEWS.items() if key in offered or key == view}
+    counts = selectors.view_counts(user=user, views=offered)
+    searching = scope is not None and scope.searching
     context = {
-        **_rows_context(request, page, error),
+        **_rows_context(request, page, error, scope),
         "page": page,
-        "views": selectors.VIEWS,
-        "view_title": selectors.VIEWS.get(view, "Tickets"),
+        "views": [(key, label, counts[key]) for key, label in offered.items()],
+        "count_cap": selectors.COUNT_CAP,
+        "current_view": view,
+        "view_title": f"Search results for “{scope.filters.q}”" if searching else selectors.VIEWS.get(view, "Tickets"),
         "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
         "current_sort": request.GET.get("sort") or selectors.DEFAULT_SORT,
         # The raw values, not the parsed ones: an invalid filter is shown as typed.
@@ -114,10 +131,12 @@ def inbox_rows(request):
     ``counts`` key that inbox-live.js applies), so one refresh updates both.
     """
     try:
-        _filters, page = _list_page(request)
+        _filters, scope, page = _list_page(request)
     except InvalidInput as exc:
         return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
-    rows = render_to_string("helpdesk/_inbox_rows.html", _rows_context(request, page, None), request=request)
+    rows = render_to_string(
+        "helpdesk/_inbox_rows.html", _rows_context(request, page, None, scope), request=request
+    )
     return JsonResponse(
         {
             "rows": rows,

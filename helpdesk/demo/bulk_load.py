@@ -1,10 +1,16 @@
-"""Bulk writes for demo data, imports and benchmarks.
+"""Bulk writes for demo data and benchmarks: the one entry for loading many tickets fast.
 
-These bypass the one-ticket-at-a-time services on purpose: loading a million
-tickets through ``ticket_create`` would take hours. They write the same rows
-(ticket, timeline events, tag links) the services would, but in blocks:
-PostgreSQL gets ``COPY``, SQLite ``bulk_create`` in batches. No real-time
-events are broadcast for bulk rows.
+``ticket_bulk_load`` is what ``manage.py seed_demo --tickets N`` and the benchmarks
+(``tests/benchmarks/``) call; the smaller helpers here serve the demo seeding. They
+live beside the demo rather than in ``helpdesk.services`` because they exist for it:
+the services never import the demo, and the demo builds on the services
+(``ticket_reserve_numbers``, ``search_document_fill_range``).
+
+They bypass the one-ticket-at-a-time services on purpose: loading a million tickets
+through ``ticket_create`` would take hours. They write the same rows (ticket, timeline
+events, tag links) the services would, and the same derived columns, but in blocks:
+PostgreSQL gets ``COPY``, SQLite ``bulk_create`` in batches. No real-time events are
+broadcast for bulk rows.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
 from helpdesk import directory_cache
-from helpdesk.services.search_index import search_document_fill_range
 from helpdesk.errors import InvalidInput
 from helpdesk.models import Customer, ReferenceCounter, Tag, Ticket, TicketEvent, TicketStatus
 from helpdesk.services.audit import audit_record
+from helpdesk.services.search_index import search_document_fill_range
 from helpdesk.services.tickets import ticket_reserve_numbers
 
 # Column order of the tuples a row source yields (the ticket id and number are
@@ -34,6 +40,9 @@ TICKET_COLUMNS = (
 )  # fmt: skip
 EVENT_COLUMNS = ("kind", "actor_id", "customer_id", "body", "old_value", "new_value", "created_at")
 # Times are UNIX seconds (int) or None.
+# Ticket columns the loader derives from the events, as the services keep them.
+DERIVED_TICKET_COLUMNS = ("last_customer_message_at", "last_agent_reply_at")
+_REPLY = TicketEvent.Kind.REPLY.value
 
 TicketRow = tuple  # values in TICKET_COLUMNS order
 EventRow = tuple  # values in EVENT_COLUMNS order
@@ -41,7 +50,7 @@ GeneratedTicket = tuple[TicketRow, Sequence[EventRow], Sequence[int]]  # ticket,
 
 
 class TicketRowSource(Protocol):
-    """Produces the rows of generated tickets (see ``helpdesk.demo.factory``)."""
+    """Produces the rows of generated tickets (``helpdesk.demo.factory.TicketFactory`` is the usual one)."""
 
     def generate(self, count: int) -> Iterator[GeneratedTicket]: ...
 
@@ -146,8 +155,28 @@ def ticket_backdate_demo(
         ticket.solved_at = next(e.created_at for e in reversed(statuses) if e.new_value == TicketStatus.SOLVED)
     if ticket.closed_at is not None:
         ticket.closed_at = next(e.created_at for e in reversed(statuses) if e.new_value == TicketStatus.CLOSED)
-    ticket.save(update_fields=["created_at", "updated_at", "first_response_at", "solved_at", "closed_at"])
+    ticket.last_customer_message_at = max((e.created_at for e in replies if e.customer_id is not None), default=None)
+    ticket.last_agent_reply_at = max((e.created_at for e in replies if e.customer_id is None), default=None)
+    ticket.save(
+        update_fields=["created_at", "updated_at", "first_response_at", "solved_at", "closed_at", *DERIVED_TICKET_COLUMNS]
+    )
     return ticket
+
+
+def message_times(event_rows: Sequence[EventRow]) -> tuple[int | None, int | None]:
+    """When the customer last wrote and when the desk last replied in public, from a ticket's events.
+
+    The customer's words carry their ``customer_id``; the desk's replies carry none.
+    """
+    customer_at = agent_at = None
+    for kind, _, customer_id, _, _, _, at in event_rows:
+        if kind != _REPLY:
+            continue
+        if customer_id is not None:
+            customer_at = at if customer_at is None or at > customer_at else customer_at
+        else:
+            agent_at = at if agent_at is None or at > agent_at else agent_at
+    return customer_at, agent_at
 
 
 # --- the loader -----------------------------------------------------------------------------
@@ -179,7 +208,8 @@ def ticket_bulk_load(
     if count < 1:
         raise InvalidInput("Load at least one ticket.", field="count")
     if source is None:
-        from helpdesk.demo.factory import TicketFactory  # demo vocabulary, only needed here
+        # Imported here: the factory takes its tag ids from ``tags_ensure`` below.
+        from helpdesk.demo.factory import TicketFactory
 
         source = TicketFactory.from_database()
     started = time.perf_counter()
@@ -302,11 +332,13 @@ def _copy_batches(
     for ticket_row, event_rows, tag_ids in rows:
         (subject, requester_id, organization_id, assignee_id, team_id, status, priority, channel, feature_id,
          version, created_at, updated_at, first_response_at, solved_at, closed_at) = ticket_row  # fmt: skip
+        customer_at, agent_at = message_times(event_rows)
         ticket_lines.append(
             f"{ticket_id}\t{number}\t{_copy_text(subject)}\t{requester_id}\t{_copy_id(organization_id)}\t"
             f"{_copy_id(assignee_id)}\t{_copy_id(team_id)}\t{status}\t{priority}\t{channel}\t"
             f"{_copy_id(feature_id)}\t{version}\t{_copy_time(created_at)}\t{_copy_time(updated_at)}\t"
-            f"{_copy_time(first_response_at)}\t{_copy_time(solved_at)}\t{_copy_time(closed_at)}\n"
+            f"{_copy_time(first_response_at)}\t{_copy_time(solved_at)}\t{_copy_time(closed_at)}\t"
+            f"{_copy_time(customer_at)}\t{_copy_time(agent_at)}\n"
         )
         for kind, actor_id, customer_id, body, old_value, new_value, at in event_rows:
             event_lines.append(
@@ -399,7 +431,7 @@ def _load_with_copy(
         first_id = _reserve_ticket_ids(cursor, count)
         raw = cursor.cursor  # the psycopg cursor, for COPY
         statements = (
-            f"COPY helpdesk_ticket (id, number, {', '.join(TICKET_COLUMNS)}) FROM STDIN",
+            f"COPY helpdesk_ticket (id, number, {', '.join(TICKET_COLUMNS + DERIVED_TICKET_COLUMNS)}) FROM STDIN",
             f"COPY helpdesk_ticketevent (ticket_id, {', '.join(EVENT_COLUMNS)}) FROM STDIN",
             "COPY helpdesk_ticket_tags (ticket_id, tag_id) FROM STDIN",
         )
@@ -439,6 +471,9 @@ def _load_with_copy(
 # --- elsewhere (SQLite): bulk_create -----------------------------------------------------------
 
 
+_TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "solved_at", "closed_at", *DERIVED_TICKET_COLUMNS)
+
+
 def _aware(ts: int | float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, tz=dt_timezone.utc)
 
@@ -453,9 +488,10 @@ def _load_with_orm(*, rows: Iterator[GeneratedTicket], first_number: int, batch_
     def flush() -> None:
         nonlocal number
         tickets = []
-        for ticket_row, _, _ in batch:
+        for ticket_row, event_rows, _ in batch:
             fields = dict(zip(TICKET_COLUMNS, ticket_row))
-            for name in ("created_at", "updated_at", "first_response_at", "solved_at", "closed_at"):
+            fields.update(zip(DERIVED_TICKET_COLUMNS, message_times(event_rows)))
+            for name in _TIME_COLUMNS:
                 fields[name] = _aware(fields[name])
             tickets.append(Ticket(number=number, **fields))
             number += 1
