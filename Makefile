@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup migrate seed serve bench bench-small bench-http check clean
+.PHONY: demo test setup migrate seed serve bench bench-small bench-http check lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench-small: setup
 check: setup
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Style and likely bugs (ruff) and the apps' import boundaries (import-linter, pyproject.toml).
+lint: setup
+	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

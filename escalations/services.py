@@ -6,7 +6,7 @@ desk's audit log (``helpdesk.services.audit_record``) in its own transaction.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction

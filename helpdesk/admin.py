@@ -13,8 +13,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count
 
-from helpdesk import admin_people  # noqa: F401 - registers the people and roles admins
-from helpdesk import permissions, presenters, selectors, services
+from helpdesk import (
+    admin_people,  # noqa: F401 - registers the people and roles admins
+    permissions,
+    presenters,
+    selectors,
+    services,
+)
 from helpdesk.models import AuditEvent, Customer, Organization, Tag, Team, Ticket, TicketEvent, parse_reference
 from helpdesk.views.auth import RateLimitedAdminAuthenticationForm
 

@@ -68,7 +68,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if revoked:
             self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
         if refused:
-            self.message_user(request, f"{refused} token(s) of superusers were left alone: only a superuser may revoke those.", messages.WARNING)
+            self.message_user(
+                request,
+                f"{refused} token(s) of superusers were left alone: only a superuser may revoke those.",
+                messages.WARNING,
+            )
         if not revoked and not refused:
             self.message_user(request, "The selected tokens had already ended.", messages.INFO)
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer

@@ -10,7 +10,8 @@ the field they name.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 

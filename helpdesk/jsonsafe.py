@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # Containers inside containers; the deepest body the API takes nests three levels.
 MAX_DEPTH = 32

@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
-from typing import Any, Generic, Sequence, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Model, Q, QuerySet
@@ -110,7 +110,7 @@ def _checked_values(model: type[Model], sort: SortKey, values: list[Any]) -> lis
                 # dates at the edge of the calendar that the database cannot take.
                 if value.tzinfo is None:
                     raise ValidationError("naive datetime")
-                value = value.astimezone(dt_timezone.utc)
+                value = value.astimezone(UTC)
         except (ValidationError, TypeError, ValueError, OverflowError):
             raise InvalidInput(_BAD_CURSOR, field="cursor") from None
         checked.append(value)

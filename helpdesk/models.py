@@ -89,6 +89,9 @@ class ReferenceCounter(models.Model):
     name = models.CharField(max_length=30, primary_key=True)
     value = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
+
 
 class DirectoryGeneration(models.Model):
     """One row: the token the directory cache files its entries under (``helpdesk/directory_cache.py``).
@@ -99,6 +102,9 @@ class DirectoryGeneration(models.Model):
     """
 
     token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class SearchLexeme(models.Model):

@@ -88,15 +88,15 @@ def _fuzzy_words(text: str) -> list[str]:
 # customers are read whole either way, in about a millisecond). The last part widens a word only when its stem
 # (english_stem, as the search documents are built) is not a known word and is not a
 # stop word (an empty stem).
-_POSTGRESQL_LOOKUPS = """
+_POSTGRESQL_LOOKUPS = f"""
     SELECT 'customer', id::text FROM (
         SELECT id FROM (SELECT id FROM helpdesk_customer WHERE %(by_name)s AND name ILIKE %%s OFFSET 0) AS named
-        ORDER BY id LIMIT {customers}
+        ORDER BY id LIMIT {MAX_CUSTOMER_MATCHES}
     ) AS c
     UNION ALL
     SELECT 'organization', id::text FROM (
         SELECT id FROM (SELECT id FROM helpdesk_organization WHERE %(by_name)s AND name ILIKE %%s OFFSET 0) AS named
-        ORDER BY id LIMIT {organizations}
+        ORDER BY id LIMIT {MAX_ORGANIZATION_MATCHES}
     ) AS o
     UNION ALL
     SELECT 'word:' || w.word, alt.word
@@ -104,18 +104,13 @@ _POSTGRESQL_LOOKUPS = """
     CROSS JOIN LATERAL (SELECT ts_lexize('english_stem', w.word) AS stems) AS s
     CROSS JOIN LATERAL (
         SELECT l.word FROM helpdesk_searchlexeme AS l
-        WHERE l.word %%%% w.word AND similarity(l.word, w.word) >= {similarity}
+        WHERE l.word %%%% w.word AND similarity(l.word, w.word) >= {FUZZY_MIN_SIMILARITY}
         ORDER BY similarity(l.word, w.word) DESC, l.word
-        LIMIT {alternatives}
+        LIMIT {FUZZY_ALTERNATIVES}
     ) AS alt
     WHERE cardinality(s.stems) > 0
       AND NOT EXISTS (SELECT 1 FROM helpdesk_searchlexeme AS k WHERE k.word = ANY (s.stems))
-""".format(
-    customers=MAX_CUSTOMER_MATCHES,
-    organizations=MAX_ORGANIZATION_MATCHES,
-    similarity=FUZZY_MIN_SIMILARITY,
-    alternatives=FUZZY_ALTERNATIVES,
-)
+"""
 
 
 def _desk_lookups(text: str, *, words: list[str]) -> _Lookups:

@@ -6,8 +6,9 @@ both raise ``NotFound``. Lists fetch related rows in a fixed number of queries.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections
@@ -16,7 +17,6 @@ from django.db.models import Prefetch, Q, QuerySet
 from helpdesk import directory_cache, permissions
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.keyset import Page, SortKey, paginate
-from helpdesk.search import search_condition
 from helpdesk.models import (
     UNSOLVED_STATUSES,
     Customer,
@@ -28,6 +28,7 @@ from helpdesk.models import (
     TicketStatus,
     parse_reference,
 )
+from helpdesk.search import search_condition
 
 # --- inbox views and sorts ------------------------------------------------------------
 

@@ -6,9 +6,9 @@ Every read is scoped by the viewer: without the right, the log is empty.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Mapping
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet

@@ -18,9 +18,10 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone as dt_timezone
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -260,7 +261,7 @@ def ticket_bulk_load(
 
 _TABLES = ("helpdesk_ticket", "helpdesk_ticketevent", "helpdesk_ticket_tags")
 _DAYS: dict[int, str] = {}
-_EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _copy_time(ts: int | float | None) -> str:
@@ -475,7 +476,7 @@ _TIME_COLUMNS = ("created_at", "updated_at", "first_response_at", "solved_at", "
 
 
 def _aware(ts: int | float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=dt_timezone.utc)
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
 
 
 def _load_with_orm(*, rows: Iterator[GeneratedTicket], first_number: int, batch_size: int, progress) -> dict:

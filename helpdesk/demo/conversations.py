@@ -11,9 +11,10 @@ the order they were written.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone

@@ -17,8 +17,8 @@ import bisect
 import itertools
 import random
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from django.contrib.auth import get_user_model
 

@@ -9,9 +9,10 @@ readable when the objects it names are renamed, and it never holds a password ha
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction

@@ -6,8 +6,8 @@ people and roles are in ``services/people.py``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Iterable, Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction

@@ -8,7 +8,7 @@ On SQLite nothing is stored: search there matches subjects and messages with LIK
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection

@@ -9,8 +9,8 @@ summary is looking at a list, not at that ticket.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction

@@ -8,9 +8,10 @@ change and queues the real-time event for after commit.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,8 +20,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from helpdesk import directory_cache, events, permissions, ratelimit
-from helpdesk.services.audit import audit_record
-from helpdesk.services.search_index import search_document_refresh
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, RateLimited, StaleVersion, TransitionNotAllowed
 from helpdesk.models import (
     Customer,
@@ -33,6 +32,8 @@ from helpdesk.models import (
     TicketPriority,
     TicketStatus,
 )
+from helpdesk.services.audit import audit_record
+from helpdesk.services.search_index import search_document_refresh
 
 
 class _Unset:

@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 

@@ -272,10 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from helpdesk.demo import seed
+    from helpdesk.demo import bulk_load, seed
     from helpdesk.demo.factory import LongConversation, TicketFactory
     from helpdesk.models import Ticket
-    from helpdesk.demo import bulk_load
     from tests.benchmarks.scenarios import Runner
     from tests.benchmarks.sweep import SweepData, SweepRunner
 

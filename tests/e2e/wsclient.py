@@ -54,7 +54,7 @@ class RawWebSocket:
         self.sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             chunk = self.sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             raise TimeoutError("nothing received in time") from None
         if not chunk:
             raise Closed(None)

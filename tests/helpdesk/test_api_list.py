@@ -187,7 +187,7 @@ def test_next_link_keeps_filters_and_is_absolute(client_for, agent, sixty):  # n
 
 
 def test_page_size_is_capped_at_100(client_for, agent, make_ticket):  # noqa: F811
-    for i in range(3):
+    for _ in range(3):
         make_ticket()
     body = client_for(agent).get(f"{LIST_URL}?page_size=1000").json()
     assert len(body["results"]) == 3 and body["next"] is None

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from helpdesk.demo import bulk_load
 from helpdesk import roles, services
+from helpdesk.demo import bulk_load
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.models import AuditEvent, Customer, Organization, Tag, Team
 

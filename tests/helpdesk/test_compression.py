@@ -76,9 +76,10 @@ def test_compressed_length_is_padded_with_a_random_file_name(agent_client, make_
 
 
 def test_small_answers_are_left_alone(client):
-    from helpdesk.compression import HtmlGZipMiddleware
     from django.http import HttpResponse
     from django.test import RequestFactory
+
+    from helpdesk.compression import HtmlGZipMiddleware
 
     request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip")
     response = HtmlGZipMiddleware(lambda r: HttpResponse("<p>short</p>"))(request)

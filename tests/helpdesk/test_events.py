@@ -42,7 +42,7 @@ def listen():
         async def _next(timeout):
             try:
                 return await asyncio.wait_for(layer.receive(channel), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return None
 
         def next_message(timeout: float = 2.0):

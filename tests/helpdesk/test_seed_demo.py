@@ -18,8 +18,8 @@ from django.utils import timezone
 from helpdesk import roles, services
 from helpdesk.demo import bulk_load
 from helpdesk.errors import InvalidInput
-from helpdesk.selectors import TicketFilters, ticket_list
 from helpdesk.models import Customer, Organization, ReferenceCounter, Tag, Team, Ticket, TicketEvent, TicketStatus
+from helpdesk.selectors import TicketFilters, ticket_list
 
 Feature = Ticket._meta.get_field("feature").related_model
 Product = Feature._meta.get_field("product").related_model
@@ -287,7 +287,7 @@ def test_every_configuration_screen_is_reachable_by_a_demo_account(client):
 
     seed("--demo-tickets", "0")
     manager_pages, superuser_pages = [], []
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         opts = model._meta
         listing = f"/admin/{opts.app_label}/{opts.model_name}/"
         pages = [listing]

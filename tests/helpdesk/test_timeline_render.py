@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -50,7 +49,7 @@ REFERENCE_LOOP = """{% load desk %}{% for item in timeline %}
 {% endfor %}"""
 
 HOSTILE = """<script>alert("x")</script> & 'quoted' <b>bold</b>"""
-NOW = datetime(2026, 6, 15, 14, 30, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 6, 15, 14, 30, tzinfo=UTC)
 
 
 def reference_render(items) -> str:
@@ -72,7 +71,7 @@ def _hand_made_events() -> list[TicketEvent]:
     requester_login = User(pk=903, username="casey")
     requester = Customer(pk=801, name='Casey "C" <Customer>', email="c@example.test", user=requester_login)
     walk_in = Customer(pk=802, name="Dana & Co", email="d@example.test")
-    times = [NOW - timedelta(minutes=5), NOW - timedelta(days=40), datetime(2023, 1, 2, 3, 4, tzinfo=dt_timezone.utc)]
+    times = [NOW - timedelta(minutes=5), NOW - timedelta(days=40), datetime(2023, 1, 2, 3, 4, tzinfo=UTC)]
     events: list[TicketEvent] = []
 
     def add(kind, *, actor=None, customer=None, body="", old="", new="", when=None):

@@ -183,8 +183,9 @@ def test_message_times_are_kept_in_the_writing_transaction(agent, customer):
 
 
 def test_the_migration_backfills_message_times_from_the_timeline(agent, customer):
-    from django.db import connection
     from importlib import import_module
+
+    from django.db import connection
 
     backfill = import_module("helpdesk.migrations.0008_ticket_message_times").backfill
     asked = services.ticket_create(actor=customer.user, subject="Asked", body="?")

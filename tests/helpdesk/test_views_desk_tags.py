@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from helpdesk.templatetags.desk import initials, priority_badge, relative_age, status_badge
 
-NOW = datetime(2025, 3, 14, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
