@@ -98,6 +98,7 @@
       })
       .then(function (data) {
         if (data && typeof data.rows === "string") merge(data);
+        if (data && data.counts) updateCounts(data.counts);
       })
       .catch(function () { /* offline for a moment: the socket's reconnect asks again */ })
       .then(function () {
@@ -230,6 +231,22 @@
       if (Math.abs(shift) >= 1) window.scrollBy(0, shift);
     }
     if (added || changed || left) say(summary(added, changed, left));
+  };
+
+  // The sidebar's counts come with the rows: each view's count as the server writes it.
+  var updateCounts = function (counts) {
+    Object.keys(counts).forEach(function (view) {
+      var count = counts[view];
+      if (!count || typeof count.text !== "string") return;
+      var links = document.querySelectorAll("a[data-view]");
+      for (var i = 0; i < links.length; i++) {
+        if (links[i].getAttribute("data-view") !== view) continue;
+        var shown = links[i].querySelector(".view-count");
+        if (!shown) continue;
+        shown.textContent = count.text;
+        shown.setAttribute("title", count.title || "");
+      }
+    });
   };
 
   var updatePager = function (data) {

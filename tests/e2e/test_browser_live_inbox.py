@@ -116,6 +116,8 @@ def test_the_inbox_merges_changes_keeping_ticks_focus_and_scroll(
     desk.clock.run_for(2_500)
 
     expect(row(arrived)).to_have_count(1)
+    # The sidebar's counts came with the rows.
+    expect(desk.locator('a[data-view="all"] .view-count')).to_have_text("31")
     expect(row(changing).locator(".badge.status")).to_have_text("Solved")
     assert desk.evaluate(REFERENCES)[:2] == [arrived.reference, newest_first[0].reference]
     # The ticks are kept, the replaced row's with its new status, and the bulk bar follows it.

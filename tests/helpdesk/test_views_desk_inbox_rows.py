@@ -189,8 +189,8 @@ def test_rows_query_count_does_not_grow_with_tickets(agent_client, agent, agent2
     few = _rows_queries(agent_client, params)
     create(22, 100)
     many = _rows_queries(agent_client, params)
-    # Session, user, the directory generation, the page, its tags: no pick-lists, no counts.
-    assert few == many == 5
+    # Session, user, the directory generation, the page, its tags, the views' counts (one query): no pick-lists.
+    assert few == many == 6
     filtered = {"view": "all", "q": "Ticket", "tag": "shared", "assignee": "me"}
     # The tag's id looked up first, and the search's handful of matching customers and organizations.
     assert _rows_queries(agent_client, filtered) == few + 2
@@ -243,3 +243,20 @@ def test_list_statuses_agree_with_what_each_view_shows(agent, make_ticket):
             filters = selectors.parse_filters(QueryDict(f"view={view}&status={status_filter}"))
             shown = selectors.ticket_list(user=agent, filters=filters, page_size=100).items
             assert {t.status for t in shown} == selectors.list_statuses(filters), (view, status_filter)
+
+
+def test_the_rows_bring_the_sidebar_counts_as_the_page_shows_them(agent_client, agent, make_ticket):
+    make_ticket(assignee=agent)
+    data = rows_of(agent_client, {"view": "all"})
+    assert data["counts"]["mine"] == {"text": "1", "title": "1 ticket"}
+    assert data["counts"]["all"] == {"text": "1", "title": "1 ticket"}
+    assert "features" not in data["counts"]  # not offered to an agent who owns no feature
+
+    make_ticket()
+    make_ticket()
+    page = agent_client.get(INBOX, {"view": "all"}).content.decode()
+    counts = rows_of(agent_client, {"view": "all"})["counts"]
+    assert counts["all"] == {"text": "3", "title": "3 tickets"} and counts["mine"]["text"] == "1"
+    for view, count in counts.items():
+        shown = re.search(rf'data-view="{view}"[^>]*>.*?<span class="view-count" title="([^"]*)">([^<]*)</span>', page)
+        assert (shown.group(2), shown.group(1)) == (count["text"], count["title"]), view

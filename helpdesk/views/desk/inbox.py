@@ -15,6 +15,7 @@ from helpdesk import links, permissions, selectors, services
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.forms import BULK_ACTIONS, BULK_MATCHING_LIMIT, PRIORITY_CHOICES, STATUS_CHOICES, BulkForm
 from helpdesk.models import Ticket, TicketPriority, parse_reference
+from helpdesk.templatetags.inbox import count_label
 from helpdesk.views.desk._common import desk_required, load_options
 
 FILTER_PARAMS = ("status", "priority", "assignee", "team", "tag", "feature", "q", "requester")
@@ -64,16 +65,11 @@ def inbox(request):
     except InvalidInput as exc:
         error = exc
     view = request.GET.get("view") or default_view
-    offered = selectors.views_for(user)
-    if view in selectors.VIEWS and view not in offered:
-        # Opened by its address (a shared link): shown, in its place, though not offered.
-        offered = {key: label for key, label in selectors.VIEWS.items() if key in offered or key == view}
-    counts = selectors.view_counts(user=user, views=offered)
     searching = scope is not None and scope.searching
     context = {
         **_rows_context(request, page, error, scope),
         "page": page,
-        "views": [(key, label, counts[key]) for key, label in offered.items()],
+        "views": _views_with_counts(user, view),
         "count_cap": selectors.COUNT_CAP,
         "current_view": view,
         "view_title": f"Search results for “{scope.filters.q}”" if searching else selectors.VIEWS.get(view, "Tickets"),
@@ -93,6 +89,23 @@ def inbox(request):
         "live": _live_attributes(request, filters) if filters is not None else None,
     }
     return render(request, "helpdesk/inbox.html", context, status=400 if error else 200)
+
+
+def _views_with_counts(user, view: str) -> list[tuple[str, str, int]]:
+    """The sidebar: (key, label, capped count) of each view offered, in one count query."""
+    offered = selectors.views_for(user)
+    if view in selectors.VIEWS and view not in offered:
+        # Opened by its address (a shared link): shown, in its place, though not offered.
+        offered = {key: label for key, label in selectors.VIEWS.items() if key in offered or key == view}
+    counts = selectors.view_counts(user=user, views=offered)
+    return [(key, label, counts[key]) for key, label in offered.items()]
+
+
+def _count_title(count: int) -> str:
+    """The hover text of a view's count, as the sidebar writes it."""
+    if count > selectors.COUNT_CAP:
+        return f"More than {selectors.COUNT_CAP} tickets"
+    return f"{count} ticket{'' if count == 1 else 's'}"
 
 
 # --- the live list --------------------------------------------------------------------------------------
@@ -127,8 +140,8 @@ def inbox_rows(request):
     The same selector, page and renderer as the page itself, so the rows are exactly
     the page's (every value escaped there). JSON: ``rows`` (the ``<tbody>``'s HTML),
     ``references`` in order, ``next`` (the pager's next-page link or null) and
-    ``on_page``. The sidebar's view counts, once it shows them, belong here too (a
-    ``counts`` key that inbox-live.js applies), so one refresh updates both.
+    ``on_page``, and ``counts``: each sidebar view's count as shown (``text``, ``title``),
+    so one refresh updates the list and the counts beside the views.
     """
     try:
         _filters, scope, page = _list_page(request)
@@ -143,6 +156,12 @@ def inbox_rows(request):
             "references": [ticket.reference for ticket in page.items],
             "next": _page_link(request, page.next_cursor),
             "on_page": len(page.items),
+            "counts": {
+                key: {"text": count_label(count, selectors.COUNT_CAP), "title": _count_title(count)}
+                for key, _label, count in _views_with_counts(
+                    request.user, request.GET.get("view") or selectors.default_view_for(request.user)
+                )
+            },
         }
     )
 
