@@ -87,6 +87,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not request.user.has_perm(permissions.REVOKE_ANY_API_TOKEN):
+        if not permissions.can_revoke_others_api_tokens(request.user):
             actions.pop("revoke_selected", None)
         return actions

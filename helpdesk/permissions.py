@@ -265,6 +265,11 @@ def can_create_api_token(user: User | None) -> bool:
     return _active(user)
 
 
+def can_revoke_others_api_tokens(user: User | None) -> bool:
+    """Whether the admin offers revoking tokens at all: superusers and support managers."""
+    return _active(user) and (user.is_superuser or user.has_perm(REVOKE_ANY_API_TOKEN))
+
+
 def can_revoke_api_token(user: User | None, token: ApiToken) -> bool:
     """The owner; a superuser; or someone with ``revoke_any_apitoken`` (support managers), except a superuser's.
 

@@ -93,6 +93,23 @@ def test_changing_an_organization_saves_only_changed_fields(manager_client, orga
     assert sorted(save_calls[0]["changed_fields"]) == ["is_key_account", "tier"]
 
 
+def test_configuration_edits_in_the_admin_are_audited_with_actor_old_and_new(manager_client, staff_manager, organization):
+    from helpdesk.models import AuditEvent
+
+    manager_client.post(
+        f"/admin/helpdesk/organization/{organization.pk}/change/",
+        {"name": organization.name, "domain": "acme.test", "tier": "enterprise", "annual_value": "120000",
+         "lifetime_value": "0", "notes": ""},
+    )
+    manager_client.post("/admin/helpdesk/team/add/", {"name": "Escalations", "members": []})
+
+    edited = AuditEvent.objects.filter(object_type="organization", object_id=str(organization.pk)).latest("id")
+    assert edited.actor == staff_manager and edited.action.endswith("updated")
+    assert edited.changes["tier"] == [organization.tier, "enterprise"]
+    created = AuditEvent.objects.filter(object_type="team", object_label="Escalations").get()
+    assert created.actor == staff_manager and created.action.endswith("created")
+
+
 def test_team_members_are_written_by_the_service(manager_client, agent, agent2, save_calls):
     response = manager_client.post("/admin/helpdesk/team/add/", {"name": "Billing", "members": [agent.pk, agent2.pk]})
 

@@ -216,3 +216,29 @@ async def test_an_unrouted_path_is_refused_anonymously_too(db):
     ws = WebsocketCommunicator(application, "/ws/nope/", headers=HEADERS)
     connected, _ = await ws.connect(timeout=5)
     assert not connected
+
+
+@pytest.mark.parametrize(
+    "origin, accepted",
+    [
+        ("http://testserver", True),  # the origin the socket was opened on
+        ("https://support.example.com", True),  # listed in CSRF_TRUSTED_ORIGINS
+        ("https://support.example.com:8443", False),  # another port is another origin
+        ("http://support.example.com", False),  # another scheme too
+        ("https://evil.example", False),
+    ],
+)
+async def test_the_handshake_accepts_the_sockets_own_origin_and_the_trusted_ones_only(
+    agent, ticket, settings, origin, accepted
+):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://support.example.com"]
+    client = await database_sync_to_async(signed_in_client)(agent)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    headers = [(b"host", b"testserver"), (b"origin", origin.encode()), (b"cookie", cookie)]
+    ws = WebsocketCommunicator(application, f"/ws/tickets/{ticket.reference}/", headers=headers)
+    connected, _ = await ws.connect(timeout=5)
+    assert connected is accepted
+    if accepted:
+        assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
+        await ws.disconnect()

@@ -123,6 +123,11 @@ def test_support_managers_see_tokens_and_revoke_them_in_the_admin(client, staff_
     assert "Revoked 1 token(s)." in html and "only a superuser may revoke those" in html
     assert not works(key) and works(root_key)
     assert ApiToken.objects.get(pk=token.pk).revoked_by == staff_manager
+    from helpdesk.models import AuditEvent
+
+    audited = AuditEvent.objects.get(action="api_token.revoked", object_id=str(token.pk))
+    assert audited.actor == staff_manager
+    assert not AuditEvent.objects.filter(action="api_token.revoked", object_id=str(root_token.pk)).exists()
 
 
 def test_the_admin_never_edits_or_adds_tokens(client, staff_manager, agent):
