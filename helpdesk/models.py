@@ -161,6 +161,8 @@ class TicketChannel(models.TextChoices):
 
 
 UNSOLVED_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD)
+# The condition of the partial indexes that serve the unsolved views (Ticket.Meta.indexes).
+_UNSOLVED = Q(status__in=[status.value for status in UNSOLVED_STATUSES])
 
 
 class Ticket(models.Model):
@@ -239,32 +241,32 @@ class Ticket(models.Model):
             models.Index(
                 fields=["-updated_at", "-id"],
                 name="ticket_unsolved_updated",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["-created_at", "-id"],
                 name="ticket_unsolved_created",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["-priority", "-updated_at", "-id"],
                 name="ticket_unsolved_priority",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["assignee", "-updated_at", "-id"],
                 name="ticket_unsolved_assignee",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["feature", "-updated_at", "-id"],
                 name="ticket_unsolved_feature",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["team", "-updated_at", "-id"],
                 name="ticket_unsolved_team",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             # Two conditions and a sort: "my pending tickets", "urgent, oldest first", a feature's
             # or a requester's open tickets. Either single-column index alone walks past the
@@ -272,17 +274,17 @@ class Ticket(models.Model):
             models.Index(
                 fields=["assignee", "status", "-updated_at", "-id"],
                 name="ticket_unsolved_assignee_st",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["priority", "-created_at", "-id"],
                 name="ticket_unsolved_priority_cr",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["feature", "-created_at", "-id"],
                 name="ticket_unsolved_feature_cr",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             # A feature's unsolved tickets by priority, and a requester's in recency order: without
             # them "unassigned · priority · feature" sorted 1,800 of a feature's 50,000 tickets
@@ -291,12 +293,12 @@ class Ticket(models.Model):
             models.Index(
                 fields=["feature", "-priority", "-updated_at", "-id"],
                 name="ticket_unsolved_feature_pri",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(
                 fields=["requester", "-updated_at", "-id"],
                 name="ticket_unsolved_requester",
-                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                condition=_UNSOLVED,
             ),
             models.Index(fields=["requester", "status"], name="ticket_requester_status"),
             models.Index(fields=["status", "-updated_at", "-id"], name="ticket_status_updated"),

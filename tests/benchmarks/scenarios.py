@@ -52,7 +52,7 @@ def deep_cursor(user, params: dict[str, str], pages: int = DEEP_PAGES) -> tuple[
     return cursor or "", page.items[0].reference if page.items else ""
 
 
-class _QueryCounter:
+class QueryCounter:
     """Counts SQL statements (unlike the debug query log, this works with DEBUG off and never fills up)."""
 
     def __init__(self) -> None:
@@ -162,7 +162,7 @@ class Runner:
         call = self._page_call(scenario) if mode == "page" else self._selector_call(scenario)
         for _ in range(self.warmup):
             call()
-        queries = _QueryCounter()
+        queries = QueryCounter()
         with connection.execute_wrapper(queries):
             call()
         samples: list[float] = []

@@ -27,6 +27,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.benchmarks.report import Timing
+from tests.benchmarks.scenarios import QueryCounter
 
 COMMON_WORD = "signature"
 MISSPELLED_WORD = "signatrue"  # "signature" with two letters swapped
@@ -158,15 +159,6 @@ def combos(data: SweepData) -> list[Combo]:
     return found
 
 
-class _QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
 class SweepRunner:
     """Times each combination as a full page, signed in as the person the view is for."""
 
@@ -201,7 +193,7 @@ class SweepRunner:
             call()
             if time.perf_counter() - started > self.budget:
                 break
-        queries = _QueryCounter()
+        queries = QueryCounter()
         with connection.execute_wrapper(queries):
             response = call()
         rows = len(ROW_PATTERN.findall(response.content.decode(errors="replace")))
