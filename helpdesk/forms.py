@@ -135,6 +135,9 @@ class MessageForm(forms.Form):
 
 class NewTicketForm(_RoutingForm):
     requester = forms.CharField(required=False, max_length=254)
+    # Only for a requester who is not a customer yet: ``requester`` is then their email.
+    requester_name = forms.CharField(required=False, max_length=200)
+    requester_organization = forms.CharField(required=False, max_length=20)
     subject = forms.CharField(required=False)
     body = forms.CharField(required=False, strip=False, widget=forms.Textarea)
     priority = forms.ChoiceField(choices=PRIORITY_CHOICES, initial="normal")

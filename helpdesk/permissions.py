@@ -115,6 +115,11 @@ def can_open_ticket_for_others(user: User | None) -> bool:
     return can_work_tickets(user)
 
 
+def can_create_customers(user: User | None) -> bool:
+    """Adding a requester on the fly goes with opening tickets for others."""
+    return can_open_ticket_for_others(user)
+
+
 def can_open_own_ticket(user: User | None) -> bool:
     return customer_of(user) is not None
 
@@ -163,7 +168,7 @@ def forbidden_fields(user: User | None, ticket: Ticket, changes: dict) -> list[s
 
 # What only someone opening a ticket on another's behalf may set; a customer's own
 # request goes to the desk's default routing.
-STAFF_ONLY_CREATE_FIELDS = frozenset({"requester", "assignee", "team", "tags", "feature", "channel"})
+STAFF_ONLY_CREATE_FIELDS = frozenset({"requester", "requester_name", "assignee", "team", "tags", "feature", "channel"})
 
 
 def forbidden_create_fields(user: User | None, fields: Iterable[str]) -> list[str]:

@@ -20,6 +20,7 @@ from helpdesk.keyset import Page, SortKey, paginate
 from helpdesk.models import (
     UNSOLVED_STATUSES,
     Customer,
+    Organization,
     Tag,
     Team,
     Ticket,
@@ -706,6 +707,48 @@ def customer_lookup(*, user, identifier: str) -> Customer:
         raise InvalidInput(f"No customer with username or email {text!r}.", field="requester")
     return customer
 
+
+# How many customers the requester lookup suggests.
+CUSTOMER_SUGGESTIONS = 8
+
+
+def customer_search(*, user, text: str, limit: int = CUSTOMER_SUGGESTIONS) -> list[Customer]:
+    """Customers whose name, email or organization's name contains ``text``: the requester lookup's suggestions."""
+    text = (text or "").strip()
+    if not permissions.can_open_ticket_for_others(user) or len(text) < 2 or "\x00" in text:
+        return []
+    return list(
+        Customer.objects.filter(
+            Q(name__icontains=text) | Q(email__icontains=text) | Q(organization__name__icontains=text)
+        )
+        .select_related("organization")
+        .order_by("name", "id")[:limit]
+    )
+
+
+def organization_for_email(*, user, email: str) -> Organization | None:
+    """The organization that lists this address's domain, when exactly one does (``user`` None: the system)."""
+    if user is not None and not permissions.can_open_ticket_for_others(user):
+        return None
+    domain = (email or "").rpartition("@")[2].strip().lower()
+    if not domain:
+        return None
+    found = list(Organization.objects.filter(domain__iexact=domain)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def organization_choice(*, user, organization_id: str) -> Organization | None:
+    """An organization picked for a new requester, by id; None for anything else."""
+    if not permissions.can_open_ticket_for_others(user) or not organization_id.isdigit():
+        return None
+    return Organization.objects.filter(pk=int(organization_id)).first()
+
+
+def organizations(*, user) -> list[Organization]:
+    """The organizations a new requester may belong to (the desk's pick-list)."""
+    if not permissions.can_open_ticket_for_others(user):
+        return []
+    return list(Organization.objects.order_by("name"))
 
 
 # --- a whole list at once (the inbox's "select all N matching") ------------------------------------

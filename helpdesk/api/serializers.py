@@ -246,8 +246,15 @@ class TicketCreateSerializer(StrictSerializer):
     requester = serializers.CharField(
         required=False,
         help_text=(
-            "Username or email of the customer the ticket is for. Desk users must give it; customers leave it out."
+            "Username or email of the customer the ticket is for. Desk users must give it; customers leave it out. "
+            "An email that is not a customer's yet adds the customer (named by `requester_name`, or by the email; "
+            "in the organization that lists the email's domain)."
         ),
+    )
+    requester_name = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="The new customer's name, when `requester` is an email that is not a customer yet (desk users only).",
     )
     channel = serializers.ChoiceField(
         choices=TicketChannel.values,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -364,9 +365,17 @@ class TicketListView(ApiView):
             )
         data = _resolve_references(request.user, data)
         requester = data.pop("requester", None)
-        ticket = services.ticket_create(
+        requester_name = data.pop("requester_name", "")
+        with transaction.atomic():  # a ticket refused leaves no new customer behind
+            ticket = self._create(request, data, _requester(request.user, requester, requester_name))
+        ticket = selectors.ticket_get(user=request.user, reference=ticket.reference)
+        return _ticket_response(request, ticket, status=http.HTTP_201_CREATED)
+
+    @staticmethod
+    def _create(request: Request, data: dict, requester):
+        return services.ticket_create(
             actor=request.user,
-            requester=selectors.customer_lookup(user=request.user, identifier=requester) if requester else None,
+            requester=requester,
             subject=data["subject"],
             body=data["body"],
             priority=data["priority"],
@@ -376,8 +385,23 @@ class TicketListView(ApiView):
             tags=data.get("tags") or (),
             feature=data.get("feature"),
         )
-        ticket = selectors.ticket_get(user=request.user, reference=ticket.reference)
-        return _ticket_response(request, ticket, status=http.HTTP_201_CREATED)
+
+
+def _requester(user, identifier: str | None, name: str):
+    """The customer ``identifier`` names; an email nobody has yet adds that customer."""
+    if not identifier:
+        return None
+    try:
+        return selectors.customer_lookup(user=user, identifier=identifier)
+    except InvalidInput:
+        if "@" not in identifier:
+            raise
+    try:
+        return services.customer_create(
+            actor=user, name=name.strip() or identifier.strip(), email=identifier, organization=None
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="requester_name" if exc.field == "name" else "requester") from None
 
 
 class TicketDetailView(ApiView):

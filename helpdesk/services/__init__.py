@@ -12,6 +12,7 @@ from helpdesk.services.api_tokens import (
 )
 from helpdesk.services.audit import audit_changes, audit_record, creation_changes, field_values, stored_values
 from helpdesk.services.directory import (
+    customer_create,
     customer_ensure,
     directory_object_save,
     organization_ensure,
@@ -54,6 +55,7 @@ __all__ = [
     "stored_values",
     "customer_ensure",
     "directory_object_save",
+    "customer_create",
     "organization_ensure",
     "team_ensure",
     "role_delete",

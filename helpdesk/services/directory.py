@@ -10,10 +10,13 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from helpdesk.errors import InvalidInput
+from helpdesk import permissions, selectors
+from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.models import Customer, Organization, Tag, Team
 from helpdesk.services.audit import (
     audit_changes,
@@ -101,6 +104,42 @@ def customer_ensure(
         existing.save(update_fields=["user"])
         audit_record(actor=actor, action="customer.updated", obj=existing, changes={"user": [None, str(user)]})
     return existing
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    email: str,
+    organization: Organization | None = None,
+) -> Customer:
+    """A new requester named by the desk (a caller, a walk-in, a first email).
+
+    Refuses an address that is already a customer's, so a typo in the lookup never
+    makes a second record of someone. With no organization chosen, the one that lists
+    the address's domain is taken.
+    """
+    if actor is not None and not permissions.can_create_customers(actor):
+        raise ActionForbidden("Only the desk may add customers.", field="requester")
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(f"{email!r} is not an email address.", field="email") from None
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Enter the new customer's name.", field="name")
+    if len(name) > Customer._meta.get_field("name").max_length:
+        raise InvalidInput("Shorten the name to 200 characters.", field="name")
+    if Customer.objects.filter(email__iexact=email).exists():
+        raise InvalidInput(f"{email} is already a customer: pick them instead.", field="email")
+    return customer_ensure(
+        actor=actor,
+        name=name,
+        email=email,
+        organization=organization or selectors.organization_for_email(user=actor, email=email),
+    )
 
 
 @transaction.atomic

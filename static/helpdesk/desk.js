@@ -470,3 +470,16 @@
     window.helpdeskSocket(root.dataset.wsPath, { onFrame: onFrame });
   }
 })();
+
+/* The requester lookup's suggestions: a click names that customer in the requester field. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest ? event.target.closest(".lookup-pick[data-email]") : null;
+    var field = document.getElementById("n-requester");
+    if (!pick || !field) return;
+    field.value = pick.getAttribute("data-email");
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    field.focus();
+  });
+})();

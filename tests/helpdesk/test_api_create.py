@@ -97,7 +97,9 @@ def test_someone_without_a_role_cannot_open_tickets(client_for, make_user, custo
         ({"body": "x", "requester": "customer"}, "subject"),
         ({"subject": "x", "requester": "customer"}, "body"),
         ({"subject": "x", "body": "x"}, "requester"),
-        ({"subject": "x", "body": "x", "requester": "nobody@nowhere.test"}, "requester"),
+        ({"subject": "x", "body": "x", "requester": "nobody"}, "requester"),
+        # An email nobody has adds the customer (test_requester_on_the_fly.py); a broken one is refused.
+        ({"subject": "x", "body": "x", "requester": "nobody@nowhere"}, "requester"),
         ({"subject": "x", "body": "   ", "requester": "customer"}, "body"),
         ({"subject": "x" * 201, "body": "x", "requester": "customer"}, "subject"),
         ({"subject": "x", "body": "x", "requester": "customer", "priority": "extreme"}, "priority"),

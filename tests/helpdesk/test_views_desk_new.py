@@ -90,7 +90,8 @@ def test_every_error_shows_at_once_and_input_is_kept(agent_client):
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'id="n-requester-error">No customer with username or email &#x27;nobody@nowhere.test&#x27;' in html
+    # An email nobody has yet: the form asks for the new customer's name.
+    assert 'id="n-requester_name-error">No customer has the email nobody@nowhere.test yet' in html
     assert 'id="n-subject-error">Give the ticket a subject.' in html
     assert 'id="n-body-error">Write a message.' in html
     assert 'value="nobody@nowhere.test"' in html and 'value="kept-tag"' in html
@@ -132,10 +133,12 @@ def test_requester_lookup_fragment(agent_client, customer):
     url = reverse("helpdesk:requester_lookup")
 
     found = agent_client.get(url, {"requester": "customer@customer.test"}).content.decode()
-    missing = agent_client.get(url, {"requester": "<b>x</b>@nowhere"}).content.decode()
+    missing = agent_client.get(url, {"requester": "<b>x</b>"}).content.decode()
+    new = agent_client.get(url, {"requester": "<b>x</b>@nowhere"}).content.decode()
 
     assert "Casey Customer" in found and "Acme Corp" in found
-    assert "No customer with" in missing and "<b>x</b>" not in missing
+    assert "No customer with" in missing and "<b>x</b>" not in missing and "&lt;b&gt;x&lt;/b&gt;" in missing
+    assert "No customer has this email yet" in new and "<b>x</b>" not in new
 
 
 def test_product_manager_cannot_open_tickets_for_customers(client, product_manager):
