@@ -243,9 +243,9 @@ def ticket_create(
         _count_customer_ticket(requester)
 
     now = timezone.now()
-    # The request's words are the customer's when they wrote them; an agent
-    # logging a call writes in their own name.
-    words_by_customer = actor is None or not staff or (requester.user_id is not None and requester.user_id == actor.pk)
+    # The request is the customer's words, whoever typed it: an agent logging a call writes
+    # them on the customer's behalf (the event keeps both), so the ticket waits on the desk
+    # and its first reply is still to come.
     ticket = Ticket.objects.create(
         number=_next_number(),
         subject=subject,
@@ -258,8 +258,8 @@ def ticket_create(
         feature=feature,
         created_at=now,
         updated_at=now,
-        last_customer_message_at=now if words_by_customer else None,
-        last_agent_reply_at=None if words_by_customer else now,
+        last_customer_message_at=now,
+        last_agent_reply_at=None,
     )
     if tag_names:
         ticket.tags.set(_tag_objects(tag_names, actor=actor))
@@ -270,7 +270,7 @@ def ticket_create(
                 ticket=ticket,
                 kind=TicketEvent.Kind.REPLY,
                 actor=actor,
-                customer=requester if words_by_customer else None,
+                customer=requester,
                 body=body,
                 created_at=now,
             ),

@@ -81,6 +81,8 @@ def _message(item, page: _Page) -> str:
         kind, badge = "event-note", '<span class="event-label label-note">Internal note</span>\n        \n'
     elif item.is_customer:
         kind, badge = "event-reply event-customer", '<span class="event-label label-customer">Customer</span>\n        \n'
+        if item.written_by:
+            badge += f'<span class="event-behalf">written by {_text(item.written_by)} on the customer\'s behalf</span>\n'
     else:
         kind, badge = "event-reply event-agent", '<span class="event-label label-agent">Public reply</span>\n'
     return (

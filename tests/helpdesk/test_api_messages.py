@@ -28,7 +28,7 @@ def test_desk_sees_replies_and_notes_in_order(client_for, agent, conversation): 
     body = response.json()
     assert body["next"] is None
     assert [(m["body"], m["internal"], m["author"]) for m in body["results"]] == [
-        ("Something is wrong.", False, "agent"),  # logged by the agent in their own name
+        ("Something is wrong.", False, "customer@customer.test"),  # the customer's words, logged by the agent
         ("Which browser?", False, "agent"),
         ("Customer sounds upset, be gentle.", True, "agent"),
         ("Firefox.", False, "customer"),
@@ -49,7 +49,7 @@ def test_customer_never_learns_agent_usernames(client_for, agent, customer, make
     services.ticket_message_post(actor=nameless, ticket=conversation, body="Fixed it.")
     response = client_for(customer.user).get(messages_url(conversation.reference))
     assert [(m["body"], m["author"]) for m in response.json()["results"]] == [
-        ("Something is wrong.", "Alex"),  # the agent logged it in their own name: first name, as the portal shows
+        ("Something is wrong.", "customer@customer.test"),  # their words, logged for them: under their email
         ("Which browser?", "Alex"),
         ("Firefox.", "customer"),  # their own words: their username
         ("Fixed it.", "Support team"),  # an agent without a first name
@@ -61,7 +61,7 @@ def test_desk_still_sees_usernames_for_the_same_messages(client_for, agent, make
     nameless = make_user("ops-bot-7", first_name="")
     services.ticket_message_post(actor=nameless, ticket=conversation, body="Fixed it.")
     authors = [m["author"] for m in client_for(agent).get(messages_url(conversation.reference)).json()["results"]]
-    assert authors == ["agent", "agent", "agent", "customer", "ops-bot-7"]
+    assert authors == ["customer@customer.test", "agent", "agent", "customer", "ops-bot-7"]
 
 
 def test_customers_own_words_without_login_show_their_email_to_them_too(client_for, agent, customer):  # noqa: F811

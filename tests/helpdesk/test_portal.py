@@ -409,10 +409,12 @@ def test_mark_solved_button_is_offered_as_permissions_say(customer_client, custo
     assert "Mark as solved" not in html
 
 
-def test_ticket_an_agent_logged_for_the_customer_names_the_agent(customer_client, customer, agent):
-    # The agent wrote the request's words in their own name (a phone call): the customer sees
-    # the agent's first name, never "You" and never the username.
+def test_ticket_an_agent_logged_for_the_customer_is_the_customers_request(customer_client, customer, agent):
+    # The agent typed the customer's words (a phone call): the request is theirs ("You"), and the
+    # portal never shows the agent's username.
     ticket = services.ticket_create(actor=agent, requester=customer, subject="Called in", body="Caller says hi.")
     services.ticket_message_post(actor=customer.user, ticket=ticket, body="Thanks!")
-    conversation = customer_client.get(detail_url(ticket)).context["conversation"]
-    assert [(m.author, m.mine) for m in conversation] == [("Alex", False), ("You", True)]
+    response = customer_client.get(detail_url(ticket))
+    conversation = response.context["conversation"]
+    assert [(m.author, m.mine) for m in conversation] == [("You", True), ("You", True)]
+    assert agent.get_username() not in response.content.decode().replace(agent.get_username() + "@", "")

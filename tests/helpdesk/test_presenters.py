@@ -30,7 +30,8 @@ def test_the_desk_sees_names(timeline, customer, django_assert_num_queries):
         return presenters.author_display(event, viewer_is_desk=True, viewer_customer_id=None, requester=requester)
 
     with django_assert_num_queries(0):
-        assert desk(events[("reply", "Logged from a call.")]) == "Alex Agent"
+        # A call the agent logged is the customer's words (the timeline adds who typed them).
+        assert desk(events[("reply", "Logged from a call.")]) == "Casey Customer"
         assert desk(events[("reply", "The big one.")]) == "Casey Customer"
         assert desk(events[("reply", "Restarted it.")]) == "ops-bot-7"  # no full name: the username
         # The reopening status change carries only the customer's login; it is named as the desk knows them.
@@ -51,7 +52,7 @@ def test_a_customer_sees_you_and_first_names(timeline, customer, django_assert_n
         return presenters.author_display(event, viewer_is_desk=False, viewer_customer_id=customer.pk)
 
     with django_assert_num_queries(0):
-        assert portal(events[("reply", "Logged from a call.")]) == "Alex"
+        assert portal(events[("reply", "Logged from a call.")]) == presenters.YOU
         assert portal(events[("reply", "The big one.")]) == presenters.YOU
         assert portal(events[("reply", "Restarted it.")]) == presenters.SUPPORT_TEAM
         assert presenters.is_customers_own(events[("reply", "The big one.")], customer_id=customer.pk)
@@ -63,7 +64,7 @@ def test_handles_for_the_api(timeline, django_assert_num_queries):
     _, events = timeline
     with django_assert_num_queries(0):
         for body, desk, customer in [
-            ("Logged from a call.", "agent", "Alex"),
+            ("Logged from a call.", "customer@customer.test", "customer@customer.test"),
             ("The big one.", "customer", "customer"),
             ("Restarted it.", "ops-bot-7", presenters.SUPPORT_TEAM),
         ]:

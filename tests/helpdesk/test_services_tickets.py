@@ -78,8 +78,10 @@ class TestCreate:
         assert [(r.kind, r.actor_id) for r in rows] == [("created", agent.pk), ("reply", agent.pk)]
         assert rows[0].new_value == "web"
         assert rows[1].body == "It is blank."
-        # An agent logging a call writes in their own name, not the customer's.
-        assert rows[1].customer_id is None
+        # An agent logging a call writes the customer's words on their behalf: both are kept.
+        assert rows[1].customer_id == ticket.requester_id
+        assert ticket.last_customer_message_at == ticket.created_at and ticket.last_agent_reply_at is None
+        assert ticket.first_response_at is None
 
     def test_customer_opens_own_ticket_words_are_theirs(self, customer):
         ticket = services.ticket_create(actor=customer.user, subject="Help", body="Please")

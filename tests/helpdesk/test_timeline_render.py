@@ -22,7 +22,8 @@ from helpdesk.views.desk.timeline import build_timeline
 Kind = TicketEvent.Kind
 
 # The loop of templates/helpdesk/_timeline_items.html as it was before it moved to Python:
-# the reference the new renderer must match byte for byte.
+# the reference the new renderer must match byte for byte (since joined by the
+# "written by ... on the customer's behalf" line of a call an agent logged).
 REFERENCE_LOOP = """{% load desk %}{% for item in timeline %}
   {% if item.kind == "message" %}
   <li id="{{ item.anchor }}" class="event {% if item.is_note %}event-note{% else %}event-reply {% if item.is_customer %}event-customer{% else %}event-agent{% endif %}{% endif %}">
@@ -32,7 +33,8 @@ REFERENCE_LOOP = """{% load desk %}{% for item in timeline %}
         <span class="author">{{ item.actor_label }}</span>
         {% if item.is_note %}<span class="event-label label-note">Internal note</span>
         {% elif item.is_customer %}<span class="event-label label-customer">Customer</span>
-        {% else %}<span class="event-label label-agent">Public reply</span>{% endif %}
+        {% if item.written_by %}
+<span class="event-behalf">written by {{ item.written_by }} on the customer's behalf</span>{% endif %}{% else %}<span class="event-label label-agent">Public reply</span>{% endif %}
         <span class="event-time" title="{{ item.created_at|abstime }}">{{ item.created_at|shorttime }}</span>
       </div>
       <div class="event-body">{{ item.event.body|linebreaksbr }}</div>

@@ -162,9 +162,12 @@ def test_waiting_marker_follows_the_conversation(agent_client, agent, customer):
     assert "Waiting" not in customer_cell(agent_client, ticket)
 
 
-def test_a_call_logged_by_the_desk_is_not_waiting(agent_client, agent, customer):
+def test_a_call_logged_by_the_desk_waits_for_its_first_reply(agent_client, agent, customer):
+    # The description is the customer's words, typed by the agent: nobody has answered them yet.
     ticket = services.ticket_create(actor=agent, requester=customer, subject="Phoned in", body="Called about X")
-    assert customer_cell(agent_client, ticket) == '<td class="col-customer"><span class="muted">—</span></td>'
+    assert "Waiting" in customer_cell(agent_client, ticket)
+    services.ticket_message_post(actor=agent, ticket=ticket, body="Here is what to do")
+    assert "Waiting" not in customer_cell(agent_client, ticket)
 
 
 def test_message_times_are_kept_in_the_writing_transaction(agent, customer):
@@ -205,7 +208,8 @@ def test_the_migration_backfills_message_times_from_the_timeline(agent, customer
     backfill(None, Editor())
 
     assert {t.pk: (t.last_customer_message_at, t.last_agent_reply_at) for t in Ticket.objects.all()} == expected
-    assert expected[logged.pk][0] is None and expected[asked.pk][0] is not None
+    # A logged call's description is the customer's words (written on their behalf).
+    assert expected[logged.pk][0] is not None and expected[logged.pk][1] is None and expected[asked.pk][0] is not None
 
 
 def test_bulk_loaded_tickets_carry_their_message_times(db, settings):

@@ -29,6 +29,8 @@ class TimelineItem:
     created_at: datetime
     phrases: list[Phrase] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
+    # Who typed a customer's words for them (a call logged by an agent); "" when they wrote them.
+    written_by: str = ""
 
     @property
     def event(self) -> TicketEvent:
@@ -130,6 +132,17 @@ def _actor_label(event: TicketEvent, requester: Any) -> str:
     return presenters.author_display(event, viewer_is_desk=True, viewer_customer_id=None, requester=requester)
 
 
+def _written_by(event, requester: Any) -> str:
+    """The desk name of whoever typed a customer's words for them, or ""."""
+    if event.customer_id is None or event.actor_id is None or event.actor is None:
+        return ""
+    if requester is not None and requester.user_id is not None and event.actor_id == requester.user_id:
+        return ""
+    if getattr(event.customer, "user_id", None) == event.actor_id:
+        return ""
+    return event.actor.get_full_name() or event.actor.get_username()
+
+
 def build_timeline(
     events: list[TicketEvent] | list[TimelineEntry], *, user_labels: dict[str, str], requester: Any = None
 ) -> list[TimelineItem]:
@@ -147,7 +160,13 @@ def build_timeline(
     for event in events:
         if event.is_message:
             items.append(
-                TimelineItem(kind="message", events=[event], actor_label=label_of(event), created_at=event.created_at)
+                TimelineItem(
+                    kind="message",
+                    events=[event],
+                    actor_label=label_of(event),
+                    created_at=event.created_at,
+                    written_by=_written_by(event, requester),
+                )
             )
             continue
         last = items[-1] if items else None
