@@ -272,5 +272,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-# API tokens have their own module (read-only list, revoke action).
-from helpdesk import admin_tokens  # noqa: E402,F401
+# API tokens (read-only list, revoke action) and email (the outbox, incoming mail, templates)
+# have their own modules.
+from helpdesk import admin_mail, admin_tokens  # noqa: E402,F401

@@ -73,3 +73,17 @@ def email_link_context() -> dict[str, str]:
     """
     parts = urlsplit(site_url())
     return {"protocol": parts.scheme, "domain": parts.netloc, "site_name": parts.netloc, "site_url": site_url()}
+
+
+def portal_ticket_url(reference: str) -> str:
+    """The customer's page of a ticket, absolute (for emails)."""
+    from django.urls import reverse
+
+    return absolute_url(reverse("portal:ticket_detail", kwargs={"reference": reference}))
+
+
+def desk_ticket_url(reference: str) -> str:
+    """The desk's page of a ticket, absolute (for agents' notifications)."""
+    from django.urls import reverse
+
+    return absolute_url(reverse("helpdesk:ticket_detail", kwargs={"reference": reference}))

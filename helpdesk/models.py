@@ -444,6 +444,8 @@ class AuditEvent(models.Model):
         "product": "Product",
         "feature": "Feature",
         "api_token": "API token",
+        "outbound_email": "Outgoing email",
+        "mail_template": "Email template",
     }
     ACTIONS = {
         "user.created": "Person added",
@@ -473,6 +475,9 @@ class AuditEvent(models.Model):
         "api_token.created": "API token created",
         "api_token.revoked": "API token revoked",
         "api_token.revoked_all": "Every API token of a person revoked",
+        "outbound_email.retried": "Email sent again",
+        "mail_template.saved": "Email template changed",
+        "mail_template.reset": "Email template reset to the built-in one",
     }
 
     class Meta:
@@ -541,3 +546,7 @@ class ApiToken(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "active"
+
+
+# Email in and out live in their own module; importing them here makes them the app's models.
+from helpdesk.mail.models import InboundEmail, MailTemplate, OutboundEmail  # noqa: E402,F401

@@ -286,3 +286,20 @@ def can_revoke_api_token(user: User | None, token: ApiToken) -> bool:
     if token.user_id == user.pk or user.is_superuser:
         return True
     return user.has_perm(REVOKE_ANY_API_TOKEN) and not token.user.is_superuser
+
+
+# --- email ------------------------------------------------------------------------------------
+
+
+def can_view_outbox(user: User | None) -> bool:
+    """The admin's list of outgoing and incoming emails, with their states and errors."""
+    return _active(user) and user.has_perm("helpdesk.view_outboundemail")
+
+
+def can_manage_outbox(user: User | None) -> bool:
+    """Sending a failed email again."""
+    return _active(user) and user.has_perm("helpdesk.change_outboundemail")
+
+
+def can_edit_mail_templates(user: User | None) -> bool:
+    return _active(user) and user.has_perm("helpdesk.change_mailtemplate")

@@ -53,6 +53,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Cutting off a leaked integration's token without waiting for a superuser.
         "helpdesk.view_apitoken",
         "helpdesk.revoke_any_apitoken",
+        # Email: the outbox and what came in (states, errors, retry) and the wording of every email.
+        "helpdesk.view_outboundemail",
+        "helpdesk.change_outboundemail",
+        "helpdesk.view_inboundemail",
+        "helpdesk.view_mailtemplate",
+        "helpdesk.change_mailtemplate",
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",

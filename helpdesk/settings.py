@@ -292,6 +292,25 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Any provider through django-anymail: EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend
+# and ANYMAIL={...} as its documentation says (docs/email.md).
+ANYMAIL = {key[len("ANYMAIL_"):]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
+
+# --- Email the desk sends and receives (docs/email.md) ---------------------------------
+# What customers see as the sender's name ("Jordan Ellis via Acme Support").
+HELPDESK_NAME = os.environ.get("HELPDESK_NAME", "Support")
+# The address customers write to and reply to (Reply-To of every email the desk sends).
+HELPDESK_INBOUND_EMAIL = os.environ.get("HELPDESK_INBOUND_EMAIL", DEFAULT_FROM_EMAIL)
+# The right-hand side of the Message-IDs the desk makes.
+HELPDESK_MESSAGE_ID_DOMAIN = os.environ.get("HELPDESK_MESSAGE_ID_DOMAIN", "") or DEFAULT_FROM_EMAIL.rpartition("@")[2]
+# The outbox worker: attempts before a message is given up (the admin can retry it), and
+# how long a claimed message may take before another worker may take it over.
+HELPDESK_OUTBOX_MAX_ATTEMPTS = max(1, env_int("HELPDESK_OUTBOX_MAX_ATTEMPTS", 10))
+HELPDESK_OUTBOX_LEASE_SECONDS = max(10, env_int("HELPDESK_OUTBOX_LEASE_SECONDS", 300))
+# Email in: the largest message accepted, and how many messages one sender may send a window.
+HELPDESK_MAIL_MAX_BYTES = max(1024, env_int("HELPDESK_MAIL_MAX_BYTES", 30 * 1024 * 1024))
+HELPDESK_MAIL_SENDER_LIMIT = max(1, env_int("HELPDESK_MAIL_SENDER_LIMIT", 20))
+HELPDESK_MAIL_SENDER_WINDOW_SECONDS = max(1, env_int("HELPDESK_MAIL_SENDER_WINDOW_SECONDS", 3600))
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

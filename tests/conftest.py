@@ -163,3 +163,15 @@ def limiter_clock(monkeypatch):
     clock = LimiterClock()
     monkeypatch.setattr(ratelimit, "now", lambda: clock.now)
     return clock
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free port, with Django's SMTP backend pointed at it."""
+    from tests.mailserver import SmtpServer
+
+    server = SmtpServer().start()
+    for name, value in server.settings().items():
+        setattr(settings, name, value)
+    yield server
+    server.stop()

@@ -18,6 +18,16 @@ from helpdesk.services.directory import (
     organization_ensure,
     team_ensure,
 )
+from helpdesk.services.mail_in import Received, mail_receive
+from helpdesk.services.mail_templates import mail_template_reset, mail_template_save, mail_templates_ensure
+from helpdesk.services.outbox import (
+    DeliveryReport,
+    outbox_acknowledgement_enqueue,
+    outbox_deliver_due,
+    outbox_message_enqueue,
+    outbox_reply_enqueue,
+    outbox_retry,
+)
 from helpdesk.services.people import (
     role_delete,
     role_save,
@@ -36,6 +46,7 @@ from helpdesk.services.tickets import (
     UNSET,
     ticket_close_solved,
     ticket_create,
+    ticket_customer_message_add,
     ticket_message_post,
     ticket_reserve_numbers,
     ticket_update,
@@ -48,6 +59,17 @@ __all__ = [
     "api_tokens_revoke_all",
     "UNSET",
     "BulkResult",
+    "DeliveryReport",
+    "mail_receive",
+    "Received",
+    "mail_template_reset",
+    "mail_template_save",
+    "mail_templates_ensure",
+    "outbox_acknowledgement_enqueue",
+    "outbox_deliver_due",
+    "outbox_message_enqueue",
+    "outbox_reply_enqueue",
+    "outbox_retry",
     "audit_changes",
     "audit_record",
     "creation_changes",
@@ -74,6 +96,7 @@ __all__ = [
     "status_refusal",
     "ticket_close_solved",
     "ticket_create",
+    "ticket_customer_message_add",
     "ticket_message_post",
     "ticket_reserve_numbers",
     "ticket_update",

@@ -31,6 +31,8 @@ OBJECT_TYPES: dict[str, str] = {
     "helpdesk.customer": "customer",
     "escalations.product": "product",
     "escalations.feature": "feature",
+    "helpdesk.outboundemail": "outbound_email",
+    "helpdesk.mailtemplate": "mail_template",
 }
 
 # What the log says instead of a password (or its hash).

@@ -33,6 +33,7 @@ from helpdesk.models import (
     TicketStatus,
 )
 from helpdesk.services.audit import audit_record
+from helpdesk.services.outbox import outbox_reply_enqueue
 from helpdesk.services.search_index import search_document_refresh
 
 
@@ -531,6 +532,42 @@ def ticket_message_post(
                 target = TicketStatus.OPEN
     if target:
         change.set_status(target)
+    change.save()
+    search_document_refresh(actor=actor, ticket_ids=[locked.pk])
+    if not internal and customer is None:
+        # The customer hears the desk's reply by email, committed with the reply (the outbox).
+        outbox_reply_enqueue(actor=actor, event=message)
+    return message
+
+
+@transaction.atomic
+def ticket_customer_message_add(
+    *, actor: AbstractBaseUser | None, ticket: Ticket, customer: Customer, body: str
+) -> TicketEvent:
+    """A customer's message that arrived without a session (an email): their words on the ticket.
+
+    The same moves as a customer's reply in the portal: a pending or solved ticket
+    reopens, the customer's clock restarts. The caller has decided the message belongs
+    here (threading) and that the ticket is not closed.
+    """
+    locked = _lock(ticket)
+    if locked.status == TicketStatus.CLOSED:
+        raise TransitionNotAllowed(f"{locked.reference} is closed.", field="ticket")
+    change = _Change(ticket=locked, actor=actor, now=timezone.now())
+    message = TicketEvent(
+        ticket=locked,
+        kind=TicketEvent.Kind.REPLY,
+        actor=actor,
+        customer=customer,
+        body=clean_body(body),
+        created_at=change.now,
+    )
+    change.rows.append(message)
+    change.kinds.append(message.kind)
+    locked.last_customer_message_at = change.now
+    change.fields.add("last_customer_message_at")
+    if locked.status in Ticket.REOPENED_BY_CUSTOMER_REPLY:
+        change.set_status(TicketStatus.OPEN)
     change.save()
     search_document_refresh(actor=actor, ticket_ids=[locked.pk])
     return message

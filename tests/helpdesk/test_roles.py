@@ -27,6 +27,8 @@ EXPECTED = {
         "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",
         "helpdesk.view_auditevent",
         "helpdesk.view_apitoken", "helpdesk.revoke_any_apitoken",
+        "helpdesk.view_outboundemail", "helpdesk.change_outboundemail", "helpdesk.view_inboundemail",
+        "helpdesk.view_mailtemplate", "helpdesk.change_mailtemplate",
     },
     roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note"},
     roles.CUSTOMERS: set(),
