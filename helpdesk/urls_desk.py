@@ -18,6 +18,11 @@ urlpatterns = [
     path("tickets/new/requester/", desk.requester_lookup, name="requester_lookup"),
     path("tickets/<str:reference>/", desk.ticket_detail, name="ticket_detail"),
     path("tickets/<str:reference>/messages/", desk.ticket_message, name="ticket_message"),
+    path(
+        "tickets/<str:reference>/emails/<int:inbound_id>/",
+        desk.ticket_email_original,
+        name="ticket_email_original",
+    ),
     path("tickets/<str:reference>/timeline/", desk.ticket_timeline_earlier, name="ticket_timeline_earlier"),
     path("tickets/<str:reference>/update/", desk.ticket_update, name="ticket_update"),
 ]

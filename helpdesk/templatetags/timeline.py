@@ -95,8 +95,26 @@ def _message(item, page: _Page) -> str:
         f'        <span class="event-time" title="{full}">{short}</span>\n'
         "      </div>\n"
         f'      <div class="event-body">{_body(item.event.body)}</div>\n'
+        f"{_mail(item)}"
         "    </div>\n"
         "  </li>\n  "
+    )
+
+
+def _mail(item) -> str:
+    """The line under a message that travelled by email: to whom and how it went, or where its original is."""
+    mark = item.mail
+    if mark is None:
+        return ""
+    if mark.direction == "in":
+        link = f' · <a href="{_text(item.mail_url)}">original</a>' if item.mail_url else ""
+        return f'      <div class="event-mail">Received by email{link}</div>\n'
+    state = _text(mark.status_label)
+    if mark.error and mark.status != "sent":
+        state += f' <span class="event-mail-error" title="{_text(mark.error)}">({_text(mark.error[:80])})</span>'
+    return (
+        f'      <div class="event-mail event-mail-{_text(mark.status)}">'
+        f"Emailed to {_text(', '.join(mark.recipients))} · {state}</div>\n"
     )
 
 

@@ -38,7 +38,9 @@ REFERENCE_LOOP = """{% load desk %}{% for item in timeline %}
         <span class="event-time" title="{{ item.created_at|abstime }}">{{ item.created_at|shorttime }}</span>
       </div>
       <div class="event-body">{{ item.event.body|linebreaksbr }}</div>
-    </div>
+{% if item.mail %}{% if item.mail.direction == "in" %}      <div class="event-mail">Received by email{% if item.mail_url %} · <a href="{{ item.mail_url }}">original</a>{% endif %}</div>
+{% else %}      <div class="event-mail event-mail-{{ item.mail.status }}">Emailed to {{ item.mail.recipients|join:", " }} · {{ item.mail.status_label }}{% if item.mail.error and item.mail.status != "sent" %} <span class="event-mail-error" title="{{ item.mail.error }}">({{ item.mail.error|slice:":80" }})</span>{% endif %}</div>
+{% endif %}{% endif %}    </div>
   </li>
   {% else %}
   <li id="{{ item.anchor }}" class="event event-audit">
@@ -225,3 +227,25 @@ def test_whole_timeline_entries_render_the_same_bytes_as_events(agent, customer,
     from_entries = build_timeline(selectors.ticket_timeline_entries(user=agent, ticket=ticket), user_labels=labels,
                                   requester=ticket.requester)  # fmt: skip
     assert render_timeline_items(from_entries) == render_timeline_items(from_events) == reference_render(from_events)
+
+
+def test_mail_marks_render_the_same_bytes_as_the_template(frozen_now):
+    from helpdesk.selectors_mail import MailMark
+
+    events, requester = _hand_made_events()
+    message_ids = [e.pk for e in events if e.is_message]
+    marks = {
+        message_ids[0]: MailMark(direction="in", inbound_id=7),
+        message_ids[1]: MailMark(direction="out", recipients=("a@x.test", 'b"<c>@x.test'), status="sent"),
+        message_ids[2]: MailMark(direction="out", recipients=("a@x.test",), status="failed", error="554 <no> & " + "x" * 90),
+        message_ids[3]: MailMark(direction="out", recipients=("a@x.test",), status="pending"),
+    }
+    items = build_timeline(
+        events, user_labels={}, requester=requester, mail_marks=marks, original_url=lambda pk: f"/t/emails/{pk}/?a=1&b=<2>"
+    )
+    html = render_timeline_items(items)
+    assert html == reference_render(items)
+    assert 'Received by email · <a href="/t/emails/7/?a=1&amp;b=&lt;2&gt;">original</a>' in html
+    assert "Emailed to a@x.test, b&quot;&lt;c&gt;@x.test · sent" in html
+    assert "not delivered <span" in html and "554 &lt;no&gt; &amp;" in html
+    assert "waiting to be sent" in html

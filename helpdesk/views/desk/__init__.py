@@ -7,7 +7,13 @@ from helpdesk import permissions
 from helpdesk.views.desk.audit import audit_log
 from helpdesk.views.desk.inbox import inbox, inbox_bulk, inbox_matching, inbox_rows
 from helpdesk.views.desk.new import requester_lookup, ticket_new
-from helpdesk.views.desk.tickets import ticket_detail, ticket_message, ticket_timeline_earlier, ticket_update
+from helpdesk.views.desk.tickets import (
+    ticket_detail,
+    ticket_email_original,
+    ticket_message,
+    ticket_timeline_earlier,
+    ticket_update,
+)
 
 
 @login_required
@@ -30,6 +36,7 @@ __all__ = [
     "no_role",
     "requester_lookup",
     "ticket_detail",
+    "ticket_email_original",
     "ticket_message",
     "ticket_new",
     "ticket_timeline_earlier",

@@ -6,14 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from helpdesk import permissions, selectors, services
+from helpdesk import permissions, selectors, selectors_mail, services
 from helpdesk.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from helpdesk.forms import PRIORITY_CHOICES, MessageForm, TicketFieldsForm, split_tags
-from helpdesk.models import TicketPriority, TicketStatus
+from helpdesk.models import TicketEvent, TicketPriority, TicketStatus
 from helpdesk.views.desk import refused
 from helpdesk.views.desk._common import (
     DeskOptions,
@@ -59,6 +60,20 @@ def _timeline_window(request, ticket) -> selectors.TimelineWindow:
     return selectors.ticket_timeline_window(user=user, ticket=ticket, limit=settings.HELPDESK_TIMELINE_WINDOW)
 
 
+def timeline_items(user, ticket, events, *, user_labels):
+    """The timeline as the desk shows it, with how each message travelled by email."""
+    marks = selectors_mail.timeline_mail_marks(
+        user=user, ticket=ticket, event_ids=[e.pk for e in events if e.kind in TicketEvent.MESSAGE_KINDS]
+    )
+
+    def original_url(inbound_id: int) -> str:
+        return reverse("helpdesk:ticket_email_original", kwargs={"reference": ticket.reference, "inbound_id": inbound_id})
+
+    return build_timeline(
+        events, user_labels=user_labels, requester=ticket.requester, mail_marks=marks, original_url=original_url
+    )
+
+
 def render_ticket(
     request,
     ticket,
@@ -96,7 +111,7 @@ def render_ticket(
         "ticket": ticket,
         "requester": ticket.requester,
         "organization": ticket.requester.organization,
-        "timeline": build_timeline(events, user_labels=user_labels, requester=ticket.requester),
+        "timeline": timeline_items(user, ticket, events, user_labels=user_labels),
         "earlier": window.earlier,
         "earlier_before": window.first_id,
         "fields_form": fields_form,
@@ -187,10 +202,11 @@ def ticket_timeline_earlier(request, reference: str):
     context = {
         "ticket": ticket,
         # Named as on the page, a current assignee who has left the desk included.
-        "timeline": build_timeline(
+        "timeline": timeline_items(
+            user,
+            ticket,
             window.events,
             user_labels=labels_of([*selectors.assignable_users(user=user), *filter(None, [ticket.assignee])]),
-            requester=ticket.requester,
         ),
         "earlier": window.earlier,
         "earlier_before": window.first_id,
@@ -341,3 +357,19 @@ def ticket_message(request, reference: str):
         text += f" {after.reference} is now {after.get_status_display().lower()}."
     messages.success(request, text)
     return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": after.reference}) + f"#e{message.pk}")
+
+
+@desk_required
+def ticket_email_original(request, reference: str, inbound_id: int):
+    """A received email exactly as it arrived, as plain text (never rendered as HTML)."""
+    ticket = _ticket_or_none(request.user, reference)
+    if ticket is None:
+        return not_found(request)
+    try:
+        found = selectors_mail.inbound_email_original(user=request.user, ticket=ticket, inbound_id=inbound_id)
+    except NotFound:
+        return not_found(request)
+    response = HttpResponse(bytes(found.raw), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{ticket.reference}-email-{found.pk}.eml"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -31,6 +31,9 @@ class TimelineItem:
     remarks: list[str] = field(default_factory=list)
     # Who typed a customer's words for them (a call logged by an agent); "" when they wrote them.
     written_by: str = ""
+    # How the message travelled by email (selectors_mail.MailMark), and the link to a received one's original.
+    mail: Any = None
+    mail_url: str = ""
 
     @property
     def event(self) -> TicketEvent:
@@ -144,8 +147,14 @@ def _written_by(event, requester: Any) -> str:
 
 
 def build_timeline(
-    events: list[TicketEvent] | list[TimelineEntry], *, user_labels: dict[str, str], requester: Any = None
+    events: list[TicketEvent] | list[TimelineEntry],
+    *,
+    user_labels: dict[str, str],
+    requester: Any = None,
+    mail_marks: dict[int, Any] | None = None,
+    original_url: Any = None,
 ) -> list[TimelineItem]:
+    """``mail_marks``: event id → ``MailMark``; ``original_url(inbound_id)`` links a received email's original."""
     items: list[TimelineItem] = []
     # A desk name depends only on who acted and for which customer: worked out once per pair.
     labels: dict[tuple[int | None, int | None], str] = {}
@@ -157,8 +166,10 @@ def build_timeline(
             label = labels[key] = _actor_label(event, requester)
         return label
 
+    marks = mail_marks or {}
     for event in events:
         if event.is_message:
+            mark = marks.get(event.pk)
             items.append(
                 TimelineItem(
                     kind="message",
@@ -166,6 +177,8 @@ def build_timeline(
                     actor_label=label_of(event),
                     created_at=event.created_at,
                     written_by=_written_by(event, requester),
+                    mail=mark,
+                    mail_url=original_url(mark.inbound_id) if mark and mark.inbound_id and original_url else "",
                 )
             )
             continue
