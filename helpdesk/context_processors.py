@@ -1,4 +1,7 @@
+from django.conf import settings
+
 from helpdesk import permissions
+from helpdesk.templatetags.timeline import file_size
 
 
 def roles(request):
@@ -11,4 +14,9 @@ def roles(request):
         "can_use_admin": permissions.can_use_admin(user),
         # Links to the desk's "New ticket" form only for people it would accept.
         "can_open_tickets": permissions.can_open_ticket_for_others(user),
+        # What the file inputs say they take (the service enforces it).
+        "attachment_limits": {
+            "count": settings.HELPDESK_ATTACHMENTS_PER_MESSAGE,
+            "size": file_size(settings.HELPDESK_ATTACHMENT_MAX_BYTES).replace(".0 MB", " MB"),
+        },
     }

@@ -125,10 +125,30 @@ class TicketFieldsForm(_RoutingForm):
         }
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; their limits are the service's rules (``services.attachments``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class MessageForm(forms.Form):
     """The composer. Emptiness and size are the service's rules (one message for both edges)."""
 
     body = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+    attachments = MultipleFileField()
     kind = forms.ChoiceField(choices=[("reply", "Public reply"), ("note", "Internal note")])
     status = forms.ChoiceField(required=False, choices=[("", "—")] + STATUS_CHOICES)
 

@@ -548,5 +548,7 @@ class ApiToken(models.Model):
         return "active"
 
 
-# Email in and out live in their own module; importing them here makes them the app's models.
+# Attachments, and email in and out, live in modules of their own; importing them here makes
+# them the app's models.
+from helpdesk.attachments.models import Attachment  # noqa: E402,F401
 from helpdesk.mail.models import InboundEmail, MailTemplate, OutboundEmail  # noqa: E402,F401

@@ -303,3 +303,13 @@ def can_manage_outbox(user: User | None) -> bool:
 
 def can_edit_mail_templates(user: User | None) -> bool:
     return _active(user) and user.has_perm("helpdesk.change_mailtemplate")
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+
+def can_view_attachment(user: User | None, attachment) -> bool:
+    """Whoever sees the ticket sees its public files; a note's files are the desk's."""
+    if not can_view_ticket(user, attachment.ticket):
+        return False
+    return not attachment.internal or can_see_internal(user)

@@ -586,7 +586,12 @@ def _messages_queryset(*, user, ticket: Ticket) -> QuerySet[TicketEvent]:
     kinds = [TicketEvent.Kind.REPLY]
     if permissions.can_see_internal(user):
         kinds.append(TicketEvent.Kind.NOTE)
-    return TicketEvent.objects.filter(ticket=ticket, kind__in=kinds).select_related("actor", "customer")
+    # A message's files share its visibility (a note's are internal), so they come with it.
+    return (
+        TicketEvent.objects.filter(ticket=ticket, kind__in=kinds)
+        .select_related("actor", "customer")
+        .prefetch_related("attachments")
+    )
 
 
 def ticket_messages(*, user, ticket: Ticket) -> list[TicketEvent]:

@@ -268,8 +268,28 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Uploaded files (attachments): under var/uploads by default, never served from a URL of their own
+# (MEDIA_URL is not routed; a permission-checked view streams them). HELPDESK_STORAGE=s3 keeps
+# them in any S3-compatible bucket through django-storages (pip install '.[s3]'; docs/attachments.md).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "uploads"))
+MEDIA_URL = "/media-is-not-served/"
+_FILE_STORAGE: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+if os.environ.get("HELPDESK_STORAGE", "").strip().lower() == "s3":
+    _FILE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _FILE_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -307,6 +327,11 @@ HELPDESK_MESSAGE_ID_DOMAIN = os.environ.get("HELPDESK_MESSAGE_ID_DOMAIN", "") or
 # how long a claimed message may take before another worker may take it over.
 HELPDESK_OUTBOX_MAX_ATTEMPTS = max(1, env_int("HELPDESK_OUTBOX_MAX_ATTEMPTS", 10))
 HELPDESK_OUTBOX_LEASE_SECONDS = max(10, env_int("HELPDESK_OUTBOX_LEASE_SECONDS", 300))
+# Attachments: the largest file, files per message, and how much of a reply's files go with its email
+# (the rest are named in it, to be fetched from the portal).
+HELPDESK_ATTACHMENT_MAX_BYTES = max(1024, env_int("HELPDESK_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024))
+HELPDESK_ATTACHMENTS_PER_MESSAGE = max(1, env_int("HELPDESK_ATTACHMENTS_PER_MESSAGE", 10))
+HELPDESK_EMAIL_ATTACHMENTS_MAX_BYTES = max(0, env_int("HELPDESK_EMAIL_ATTACHMENTS_MAX_BYTES", 15 * 1024 * 1024))
 # Email in: the largest message accepted, and how many messages one sender may send a window.
 HELPDESK_MAIL_MAX_BYTES = max(1024, env_int("HELPDESK_MAIL_MAX_BYTES", 30 * 1024 * 1024))
 HELPDESK_MAIL_SENDER_LIMIT = max(1, env_int("HELPDESK_MAIL_SENDER_LIMIT", 20))

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from helpdesk.views import auth as auth_views
-from helpdesk.views import navigation
+from helpdesk.views import files, navigation
 
 urlpatterns = [
     path("accounts/login/", auth_views.RateLimitedLoginView.as_view(), name="login"),
@@ -21,6 +21,9 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file, not inline (Content-Security-Policy).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("helpdesk.api.urls")),
+    # Desk and portal alike: the view checks who may see each file.
+    path("attachments/<int:attachment_id>/", files.attachment_download, name="attachment"),
+    path("attachments/<int:attachment_id>/preview/", files.attachment_thumbnail, name="attachment_preview"),
     path("portal/", include("helpdesk.urls_portal")),
     path("", include("helpdesk.urls_desk")),
 ]

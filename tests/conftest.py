@@ -175,3 +175,13 @@ def smtp_server(settings):
         setattr(settings, name, value)
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_uploads(settings, tmp_path):
+    """Each test's attachments go to a folder of its own, removed with it."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "uploads"}},
+    }

@@ -295,6 +295,23 @@ class TicketUpdateSerializer(StrictSerializer):
 # --- messages -------------------------------------------------------------------------------
 
 
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField(help_text="What the file's bytes are (sniffed when stored), not what the sender said.")
+    size = serializers.IntegerField(help_text="Bytes.")
+    width = serializers.IntegerField(allow_null=True, help_text="Pixels, for images; else null.")
+    height = serializers.IntegerField(allow_null=True)
+    url = serializers.SerializerMethodField(help_text="The file's content (same credentials as this request).")
+
+    def get_url(self, attachment) -> str:
+        from django.urls import reverse
+
+        path = reverse("api:attachment-content", kwargs={"attachment_id": attachment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     body = serializers.CharField()
@@ -307,6 +324,7 @@ class MessageSerializer(serializers.Serializer):
         )
     )
     created = serializers.DateTimeField(source="created_at")
+    attachments = AttachmentSerializer(many=True, read_only=True, source="attachments.all")
 
     def get_internal(self, event) -> bool:
         return event.kind == TicketEvent.Kind.NOTE
@@ -330,4 +348,13 @@ class MessageCreateSerializer(StrictSerializer):
         required=False,
         allow_null=True,
         help_text='Desk only: the status the ticket takes with this message ("submit as pending").',
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False, use_url=False),
+        required=False,
+        default=list,
+        help_text=(
+            f"Files (multipart/form-data, the field repeated): at most {settings.HELPDESK_ATTACHMENTS_PER_MESSAGE}, "
+            f"{settings.HELPDESK_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB each."
+        ),
     )

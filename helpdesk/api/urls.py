@@ -14,4 +14,5 @@ urlpatterns = [
     path("tickets/", views.TicketListView.as_view(), name="ticket-list"),
     path("tickets/<str:reference>/", views.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<str:reference>/messages/", views.TicketMessagesView.as_view(), name="ticket-messages"),
+    path("attachments/<int:attachment_id>/", views.AttachmentContentView.as_view(), name="attachment-content"),
 ]

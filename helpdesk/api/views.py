@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -27,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from helpdesk import permissions, ratelimit, selectors, services
+from helpdesk import permissions, ratelimit, selectors, selectors_files, services
 from helpdesk.api import serializers as s
 from helpdesk.api.authentication import ApiTokenAuthentication
 from helpdesk.api.content import SafeJSONParser
@@ -482,10 +483,12 @@ class TicketMessagesView(ApiView):
         results = s.MessageSerializer(page.items, many=True, context={"request": request}).data
         return Response({"results": results, "next": _next_url(request, page)})
 
+    parser_classes = [SafeJSONParser, MultiPartParser]
+
     @extend_schema(
         operation_id="ticket_messages_create",
         tags=["messages"],
-        request=s.MessageCreateSerializer,
+        request={"application/json": s.MessageCreateSerializer, "multipart/form-data": s.MessageCreateSerializer},
         parameters=[REFERENCE],
         responses={201: s.MessageSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
         description=(
@@ -498,6 +501,33 @@ class TicketMessagesView(ApiView):
         ticket = selectors.ticket_get(user=request.user, reference=reference)
         data = _valid(s.MessageCreateSerializer, request.data)
         message = services.ticket_message_post(
-            actor=request.user, ticket=ticket, body=data["body"], internal=data["internal"], status=data.get("status")
+            actor=request.user,
+            ticket=ticket,
+            body=data["body"],
+            internal=data["internal"],
+            status=data.get("status"),
+            attachments=data.get("attachments") or [],
         )
         return Response(s.MessageSerializer(message, context={"request": request}).data, status=http.HTTP_201_CREATED)
+
+
+class AttachmentContentView(ApiView):
+    @extend_schema(
+        operation_id="attachment_content",
+        tags=["messages"],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        description=(
+            "A message's file, as stored. Anyone who may read the message may fetch it; anything else is 404, exactly "
+            "as a missing file."
+        ),
+    )
+    def get(self, request: Request, attachment_id: int):
+        attachment = selectors_files.attachment_get(user=request.user, attachment_id=attachment_id)
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

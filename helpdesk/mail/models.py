@@ -51,6 +51,8 @@ class OutboundEmail(models.Model):
     message_id = models.CharField(max_length=255, unique=True)
     in_reply_to = models.CharField(max_length=255, blank=True)
     references = models.TextField(blank=True)
+    # The files that go with it (helpdesk.Attachment ids), read from storage when it is sent.
+    attachment_ids = models.JSONField(default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     # A worker that claimed the row and died leaves it ``sending``; after this it is due again.

@@ -27,6 +27,7 @@ from helpdesk.errors import DomainError
 from helpdesk.mail import parse
 from helpdesk.mail.models import InboundEmail, OutboundEmail
 from helpdesk.models import Customer, Ticket, TicketChannel, TicketStatus, parse_reference
+from helpdesk.services.attachments import Upload, upload_from_bytes
 from helpdesk.services.directory import customer_create
 from helpdesk.services.outbox import outbox_acknowledgement_enqueue
 from helpdesk.services.tickets import SUBJECT_MAX_LENGTH, ticket_create, ticket_customer_message_add
@@ -54,8 +55,36 @@ def _own_addresses() -> set[str]:
     return {settings.DEFAULT_FROM_EMAIL.lower(), settings.HELPDESK_INBOUND_EMAIL.lower()}
 
 
-def _body(parsed: parse.ParsedMail) -> str:
+def _uploads(parsed: parse.ParsedMail) -> tuple[list[Upload], list[str]]:
+    """The email's files the desk keeps, and a line for each one it could not (the original keeps all)."""
+    kept: list[Upload] = []
+    left: list[str] = []
+    for item in parsed.attachments:
+        if not item.data:
+            continue
+        if len(item.data) > settings.HELPDESK_ATTACHMENT_MAX_BYTES:
+            left.append(f"{item.filename} (larger than {settings.HELPDESK_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB)")
+        elif len(kept) >= settings.HELPDESK_ATTACHMENTS_PER_MESSAGE:
+            left.append(f"{item.filename} (more than {settings.HELPDESK_ATTACHMENTS_PER_MESSAGE} files)")
+        else:
+            kept.append(
+                upload_from_bytes(
+                    filename=item.filename,
+                    data=item.data,
+                    content_type=item.content_type,
+                    inline=item.inline,
+                    content_id=item.content_id,
+                )
+            )
+    return kept, left
+
+
+def _body(parsed: parse.ParsedMail, left_out: list[str]) -> str:
     text = parsed.reply_text or parsed.text
+    if left_out:
+        text = (text.rstrip() + "\n\n" if text.strip() else "") + (
+            "[Not attached here, kept in the original email: " + "; ".join(left_out) + "]"
+        )
     if not text.strip():
         return _NO_TEXT
     limit = settings.HELPDESK_MAX_BODY_BYTES - len(_SHORTENED.encode())
@@ -193,9 +222,12 @@ def _store(raw: bytes, parsed: parse.ParsedMail, *, source: str, actor) -> Inbou
     sender = Customer.objects.filter(email__iexact=parsed.from_email).first()
     ticket = _thread_ticket(parsed, sender)
     sender = sender or _sender_customer(parsed)
-    body = _body(parsed)
+    uploads, left_out = _uploads(parsed)
+    body = _body(parsed, left_out)
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
-        event = ticket_customer_message_add(actor=actor, ticket=ticket, customer=sender, body=body)
+        event = ticket_customer_message_add(
+            actor=actor, ticket=ticket, customer=sender, body=body, attachments=uploads
+        )
         return _record(raw, source=source, outcome=Outcome.REPLY, reason="", parsed=parsed, ticket=ticket, event=event)
     subject = parsed.subject or "(no subject)"
     if ticket is not None:  # a reply to a closed ticket opens a follow-up, as the portal would
@@ -206,6 +238,7 @@ def _store(raw: bytes, parsed: parse.ParsedMail, *, source: str, actor) -> Inbou
         subject=subject[:SUBJECT_MAX_LENGTH],
         body=body,
         channel=TicketChannel.EMAIL,
+        attachments=uploads,
     )
     event = ticket.events.filter(kind="reply").order_by("id").first()
     inbound = _record(raw, source=source, outcome=Outcome.NEW_TICKET, reason="", parsed=parsed, ticket=ticket, event=event)

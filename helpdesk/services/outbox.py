@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from helpdesk import links, permissions
+from helpdesk.attachments.models import Attachment
 from helpdesk.errors import ActionForbidden, NotFound
 from helpdesk.mail import templates
 from helpdesk.mail.models import InboundEmail, MailTemplate, OutboundEmail
@@ -131,6 +132,7 @@ def _enqueue(
     rendered: templates.Rendered,
     from_display: str,
     thread: Thread | None = None,
+    attachment_ids: list[int] | None = None,
 ) -> OutboundEmail:
     now = timezone.now()
     return OutboundEmail.objects.create(
@@ -147,9 +149,24 @@ def _enqueue(
         message_id=new_message_id(ticket=ticket),
         in_reply_to=thread.in_reply_to if thread else "",
         references=thread.references if thread else "",
+        attachment_ids=attachment_ids or [],
         next_attempt_at=now,
         created_at=now,
     )
+
+
+def _email_attachments(event: TicketEvent) -> tuple[list[int], list[str]]:
+    """(ids of the reply's files that go with its email, names of those over the email's size budget)."""
+    budget = settings.HELPDESK_EMAIL_ATTACHMENTS_MAX_BYTES
+    attached: list[int] = []
+    too_large: list[str] = []
+    for pk, filename, size in Attachment.objects.filter(event=event, internal=False).values_list("pk", "filename", "size"):
+        if size <= budget:
+            attached.append(pk)
+            budget -= size
+        else:
+            too_large.append(filename)
+    return attached, too_large
 
 
 def reply_recipients(ticket: Ticket) -> tuple[list[str], list[str]]:
@@ -168,7 +185,11 @@ def outbox_reply_enqueue(*, actor: AbstractBaseUser | None, event: TicketEvent) 
     if not to:
         return None
     name = _person_name(actor)
-    values = {**ticket_values(ticket), "message.body": event.body, "agent.name": name}
+    attached, too_large = _email_attachments(event)
+    body = event.body
+    if too_large:
+        body += "\n\nToo large to attach to this email, on the ticket's page: " + ", ".join(too_large)
+    values = {**ticket_values(ticket), "message.body": body, "agent.name": name}
     return _enqueue(
         kind=OutboundEmail.Kind.REPLY,
         ticket=ticket,
@@ -178,6 +199,7 @@ def outbox_reply_enqueue(*, actor: AbstractBaseUser | None, event: TicketEvent) 
         rendered=render_mail("reply", values),
         from_display=f"{name} via {settings.HELPDESK_NAME}" if actor is not None else settings.HELPDESK_NAME,
         thread=ticket_thread(ticket),
+        attachment_ids=attached,
     )
 
 
@@ -252,6 +274,9 @@ def as_email_message(row: OutboundEmail, connection) -> mail.EmailMultiAlternati
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
+    for attachment in Attachment.objects.filter(pk__in=row.attachment_ids, ticket_id=row.ticket_id):
+        with attachment.file.open("rb") as handle:
+            message.attach(attachment.filename, handle.read(), attachment.content_type)
     return message
 
 

@@ -32,6 +32,7 @@ from helpdesk.models import (
     TicketPriority,
     TicketStatus,
 )
+from helpdesk.services.attachments import attachments_store, clean_uploads
 from helpdesk.services.audit import audit_record
 from helpdesk.services.outbox import outbox_reply_enqueue
 from helpdesk.services.search_index import search_document_refresh
@@ -207,6 +208,7 @@ def ticket_create(
     tags: Iterable[str] = (),
     feature: Any = None,
     imported: bool = False,
+    attachments: Iterable[Any] | None = None,
 ) -> Ticket:
     """Open a ticket. Desk users name the requester; customers open their own.
 
@@ -231,6 +233,7 @@ def ticket_create(
 
     subject = clean_subject(subject)
     body = clean_body(body)
+    uploads = clean_uploads(attachments)
     priority_value = (
         clean_priority(priority) if actor is None or permissions.can_set_priority_when_opening(actor)
         else TicketPriority.NORMAL
@@ -264,19 +267,16 @@ def ticket_create(
     )
     if tag_names:
         ticket.tags.set(_tag_objects(tag_names, actor=actor))
+    request = TicketEvent(
+        ticket=ticket, kind=TicketEvent.Kind.REPLY, actor=actor, customer=requester, body=body, created_at=now
+    )
     TicketEvent.objects.bulk_create(
         [
             TicketEvent(ticket=ticket, kind=TicketEvent.Kind.CREATED, actor=actor, new_value=channel, created_at=now),
-            TicketEvent(
-                ticket=ticket,
-                kind=TicketEvent.Kind.REPLY,
-                actor=actor,
-                customer=requester,
-                body=body,
-                created_at=now,
-            ),
+            request,
         ]
     )
+    attachments_store(actor=actor, event=request, uploads=uploads)
     search_document_refresh(actor=actor, ticket_ids=[ticket.pk])
     events.broadcast_ticket_changed(ticket=ticket, actor=actor, changes=["created"])
     return ticket
@@ -476,8 +476,9 @@ def ticket_message_post(
     body: str,
     internal: bool = False,
     status: str | None = None,
+    attachments: Iterable[Any] | None = None,
 ) -> TicketEvent:
-    """Add a public reply or an internal note, with the status moves that follow.
+    """Add a public reply or an internal note (with files), with the status moves that follow.
 
     A customer writing on a pending or solved ticket reopens it; an agent's first
     public reply opens a new ticket; an agent may also say which status the
@@ -487,6 +488,7 @@ def ticket_message_post(
     if not permissions.can_view_ticket(actor, locked):
         raise NotFound("No such ticket.")
     text = clean_body(body)
+    uploads = clean_uploads(attachments)
     desk = permissions.can_work_tickets(actor)
     if internal:
         _require(permissions.can_add_internal_note(actor), "You may not write internal notes.", field_name="internal")
@@ -533,6 +535,7 @@ def ticket_message_post(
     if target:
         change.set_status(target)
     change.save()
+    attachments_store(actor=actor, event=message, uploads=uploads)
     search_document_refresh(actor=actor, ticket_ids=[locked.pk])
     if not internal and customer is None:
         # The customer hears the desk's reply by email, committed with the reply (the outbox).
@@ -542,7 +545,7 @@ def ticket_message_post(
 
 @transaction.atomic
 def ticket_customer_message_add(
-    *, actor: AbstractBaseUser | None, ticket: Ticket, customer: Customer, body: str
+    *, actor: AbstractBaseUser | None, ticket: Ticket, customer: Customer, body: str, attachments: Iterable[Any] = ()
 ) -> TicketEvent:
     """A customer's message that arrived without a session (an email): their words on the ticket.
 
@@ -550,6 +553,7 @@ def ticket_customer_message_add(
     reopens, the customer's clock restarts. The caller has decided the message belongs
     here (threading) and that the ticket is not closed.
     """
+    uploads = clean_uploads(attachments)
     locked = _lock(ticket)
     if locked.status == TicketStatus.CLOSED:
         raise TransitionNotAllowed(f"{locked.reference} is closed.", field="ticket")
@@ -569,6 +573,7 @@ def ticket_customer_message_add(
     if locked.status in Ticket.REOPENED_BY_CUSTOMER_REPLY:
         change.set_status(TicketStatus.OPEN)
     change.save()
+    attachments_store(actor=actor, event=message, uploads=uploads)
     search_document_refresh(actor=actor, ticket_ids=[locked.pk])
     return message
 

@@ -95,10 +95,43 @@ def _message(item, page: _Page) -> str:
         f'        <span class="event-time" title="{full}">{short}</span>\n'
         "      </div>\n"
         f'      <div class="event-body">{_body(item.event.body)}</div>\n'
+        f"{files_list(item.attachments)}"
         f"{_mail(item)}"
         "    </div>\n"
         "  </li>\n  "
     )
+
+
+@register.filter("filesize_label")
+def file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size // 1024} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def files_list(attachments) -> str:
+    """A message's files: images as previews that open the picture, the rest as downloads with their size."""
+    if not attachments:
+        return ""
+    rows = []
+    for attachment in attachments:
+        url = f"/attachments/{attachment.pk}/"
+        name = _text(attachment.filename)
+        size = _text(file_size(attachment.size))
+        if attachment.thumbnail:
+            rows.append(
+                f'        <li class="file file-image"><a href="{url}" target="_blank" rel="noopener">'
+                f'<img src="{url}preview/" alt="{name}" loading="lazy"></a>'
+                f'<a class="file-name" href="{url}?download" download>{name}</a> <span class="file-size">{size}</span></li>\n'
+            )
+        else:
+            rows.append(
+                f'        <li class="file"><a class="file-name" href="{url}?download" download>{name}</a>'
+                f' <span class="file-size">{size}</span></li>\n'
+            )
+    return '      <ul class="event-files">\n' + "".join(rows) + "      </ul>\n"
 
 
 def _mail(item) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
-from helpdesk import permissions, presenters, selectors, services
+from helpdesk import permissions, presenters, selectors, selectors_files, services
 from helpdesk.errors import DomainError, InvalidInput, NotFound
 from helpdesk.models import Customer, Ticket, TicketChannel, TicketEvent, TicketStatus
 from helpdesk.services.tickets import clean_body, clean_subject
@@ -184,11 +184,16 @@ class PortalMessage:
     mine: bool
     body: str
     created_at: datetime
+    attachments: list
 
 
 def _conversation(request, customer: Customer, ticket: Ticket) -> list[PortalMessage]:
     entries = []
-    for event in selectors.ticket_timeline(user=request.user, ticket=ticket):
+    events = selectors.ticket_timeline(user=request.user, ticket=ticket)
+    files = selectors_files.event_attachments(
+        user=request.user, ticket=ticket, event_ids=[e.pk for e in events if e.kind == TicketEvent.Kind.REPLY]
+    )
+    for event in events:
         # The selector already limits customers to public replies; checked again
         # here because an internal note on this page would be a leak, not a bug.
         if event.kind != TicketEvent.Kind.REPLY:
@@ -200,6 +205,7 @@ def _conversation(request, customer: Customer, ticket: Ticket) -> list[PortalMes
                 mine=presenters.is_customers_own(event, customer_id=customer.pk),
                 body=event.body,
                 created_at=event.created_at,
+                attachments=files.get(event.pk, []),
             )
         )
     return entries
@@ -233,12 +239,15 @@ def ticket_reply(request, customer: Customer, reference: str):
     ticket = selectors.ticket_get(user=request.user, reference=reference)
     body = request.POST.get("body", "")
     status_before = ticket.status
+    files = request.FILES.getlist("attachments")
     try:
-        services.ticket_message_post(actor=request.user, ticket=ticket, body=body)
+        services.ticket_message_post(actor=request.user, ticket=ticket, body=body, attachments=files)
     except NotFound:
         raise
     except DomainError as error:
         text = error.message
+        if files:
+            text += " Nothing was sent; choose the files again."
         if ticket.is_closed:
             text = "This request is closed, so it can no longer take replies. Open a new request instead."
         return _render_detail(request, customer, ticket, body=body, error=text, status=error.http_status)

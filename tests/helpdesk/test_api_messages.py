@@ -33,7 +33,7 @@ def test_desk_sees_replies_and_notes_in_order(client_for, agent, conversation): 
         ("Customer sounds upset, be gentle.", True, "agent"),
         ("Firefox.", False, "customer"),
     ]
-    assert set(body["results"][0]) == {"id", "body", "internal", "author", "created"}
+    assert set(body["results"][0]) == {"id", "body", "internal", "author", "created", "attachments"}
 
 
 def test_customer_never_sees_internal_notes(client_for, customer, conversation):  # noqa: F811

@@ -53,7 +53,7 @@ def test_shapes_match_the_contract(schema):
     assert {"reference", "status", "priority", "version", "allowed_statuses", "requester"} <= set(
         components["Ticket"]["properties"]
     )
-    assert set(components["Message"]["properties"]) == {"id", "body", "internal", "author", "created"}
+    assert set(components["Message"]["properties"]) == {"id", "body", "internal", "author", "created", "attachments"}
     assert set(components["PatchedTicketUpdateRequest"]["properties"]) == {
         "subject", "status", "priority", "assignee", "team", "tags", "feature", "version"
     }

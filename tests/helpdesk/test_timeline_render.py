@@ -24,7 +24,7 @@ Kind = TicketEvent.Kind
 # The loop of templates/helpdesk/_timeline_items.html as it was before it moved to Python:
 # the reference the new renderer must match byte for byte (since joined by the
 # "written by ... on the customer's behalf" line of a call an agent logged).
-REFERENCE_LOOP = """{% load desk %}{% for item in timeline %}
+REFERENCE_LOOP = """{% load desk timeline %}{% for item in timeline %}
   {% if item.kind == "message" %}
   <li id="{{ item.anchor }}" class="event {% if item.is_note %}event-note{% else %}event-reply {% if item.is_customer %}event-customer{% else %}event-agent{% endif %}{% endif %}">
     <span class="avatar" aria-hidden="true">{{ item.actor_label|initials }}</span>
@@ -38,7 +38,11 @@ REFERENCE_LOOP = """{% load desk %}{% for item in timeline %}
         <span class="event-time" title="{{ item.created_at|abstime }}">{{ item.created_at|shorttime }}</span>
       </div>
       <div class="event-body">{{ item.event.body|linebreaksbr }}</div>
-{% if item.mail %}{% if item.mail.direction == "in" %}      <div class="event-mail">Received by email{% if item.mail_url %} · <a href="{{ item.mail_url }}">original</a>{% endif %}</div>
+{% if item.attachments %}      <ul class="event-files">
+{% for a in item.attachments %}{% if a.thumbnail %}        <li class="file file-image"><a href="/attachments/{{ a.pk }}/" target="_blank" rel="noopener"><img src="/attachments/{{ a.pk }}/preview/" alt="{{ a.filename }}" loading="lazy"></a><a class="file-name" href="/attachments/{{ a.pk }}/?download" download>{{ a.filename }}</a> <span class="file-size">{{ a.size|filesize_label }}</span></li>
+{% else %}        <li class="file"><a class="file-name" href="/attachments/{{ a.pk }}/?download" download>{{ a.filename }}</a> <span class="file-size">{{ a.size|filesize_label }}</span></li>
+{% endif %}{% endfor %}      </ul>
+{% endif %}{% if item.mail %}{% if item.mail.direction == "in" %}      <div class="event-mail">Received by email{% if item.mail_url %} · <a href="{{ item.mail_url }}">original</a>{% endif %}</div>
 {% else %}      <div class="event-mail event-mail-{{ item.mail.status }}">Emailed to {{ item.mail.recipients|join:", " }} · {{ item.mail.status_label }}{% if item.mail.error and item.mail.status != "sent" %} <span class="event-mail-error" title="{{ item.mail.error }}">({{ item.mail.error|slice:":80" }})</span>{% endif %}</div>
 {% endif %}{% endif %}    </div>
   </li>
@@ -249,3 +253,21 @@ def test_mail_marks_render_the_same_bytes_as_the_template(frozen_now):
     assert "Emailed to a@x.test, b&quot;&lt;c&gt;@x.test · sent" in html
     assert "not delivered <span" in html and "554 &lt;no&gt; &amp;" in html
     assert "waiting to be sent" in html
+
+
+def test_files_render_the_same_bytes_as_the_template(frozen_now):
+    from helpdesk.attachments.models import Attachment
+
+    events, requester = _hand_made_events()
+    message_ids = [e.pk for e in events if e.is_message]
+    image = Attachment(pk=5, filename='shot "<1>".png', size=2048, content_type="image/png", thumbnail="t/x.png", width=10, height=10)
+    document = Attachment(pk=6, filename="a&b.pdf", size=3 * 1024 * 1024 + 5, content_type="application/pdf")
+    tiny = Attachment(pk=7, filename="n.txt", size=12, content_type="text/plain")
+    items = build_timeline(
+        events, user_labels={}, requester=requester, attachments={message_ids[0]: [image, document], message_ids[1]: [tiny]}
+    )
+    html = render_timeline_items(items)
+    assert html == reference_render(items)
+    assert '<img src="/attachments/5/preview/" alt="shot &quot;&lt;1&gt;&quot;.png"' in html
+    assert 'href="/attachments/6/?download" download>a&amp;b.pdf</a> <span class="file-size">3.0 MB</span>' in html
+    assert "12 bytes" in html

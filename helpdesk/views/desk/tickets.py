@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from helpdesk import permissions, selectors, selectors_mail, services
+from helpdesk import permissions, selectors, selectors_files, selectors_mail, services
 from helpdesk.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from helpdesk.forms import PRIORITY_CHOICES, MessageForm, TicketFieldsForm, split_tags
 from helpdesk.models import TicketEvent, TicketPriority, TicketStatus
@@ -62,15 +62,20 @@ def _timeline_window(request, ticket) -> selectors.TimelineWindow:
 
 def timeline_items(user, ticket, events, *, user_labels):
     """The timeline as the desk shows it, with how each message travelled by email."""
-    marks = selectors_mail.timeline_mail_marks(
-        user=user, ticket=ticket, event_ids=[e.pk for e in events if e.kind in TicketEvent.MESSAGE_KINDS]
-    )
+    message_ids = [e.pk for e in events if e.kind in TicketEvent.MESSAGE_KINDS]
+    marks = selectors_mail.timeline_mail_marks(user=user, ticket=ticket, event_ids=message_ids)
+    files = selectors_files.event_attachments(user=user, ticket=ticket, event_ids=message_ids)
 
     def original_url(inbound_id: int) -> str:
         return reverse("helpdesk:ticket_email_original", kwargs={"reference": ticket.reference, "inbound_id": inbound_id})
 
     return build_timeline(
-        events, user_labels=user_labels, requester=ticket.requester, mail_marks=marks, original_url=original_url
+        events,
+        user_labels=user_labels,
+        requester=ticket.requester,
+        mail_marks=marks,
+        original_url=original_url,
+        attachments=files,
     )
 
 
@@ -331,14 +336,21 @@ def ticket_message(request, reference: str):
     ticket = _ticket_or_none(user, reference)
     if ticket is None:
         return not_found(request)
-    form = MessageForm(request.POST)
+    form = MessageForm(request.POST, request.FILES)
+    # A refused message comes back with its text (refused.py); files cannot ride a redirect.
+    files_lost = "Nothing was sent; choose the files again." if request.FILES else None
     if not form.is_valid():
-        return _refuse(request, ticket, form="composer", status=400)
+        return _refuse(request, ticket, form="composer", status=400, page_error=files_lost)
     data = form.cleaned_data
     internal = data["kind"] == "note"
     try:
         message = services.ticket_message_post(
-            actor=user, ticket=ticket, body=data["body"], internal=internal, status=data["status"] or None
+            actor=user,
+            ticket=ticket,
+            body=data["body"],
+            internal=internal,
+            status=data["status"] or None,
+            attachments=data["attachments"],
         )
     except NotFound:
         return not_found(request)
@@ -349,7 +361,7 @@ def ticket_message(request, reference: str):
             form="composer",
             status=exc.http_status,
             error=exc,
-            page_error=exc.message if exc.http_status == 403 else None,
+            page_error=exc.message if exc.http_status == 403 else files_lost,
         )
     after = message.ticket
     text = "Internal note added." if internal else "Reply sent."

@@ -34,6 +34,8 @@ class TimelineItem:
     # How the message travelled by email (selectors_mail.MailMark), and the link to a received one's original.
     mail: Any = None
     mail_url: str = ""
+    # The message's files (helpdesk.Attachment) the viewer may see.
+    attachments: list = field(default_factory=list)
 
     @property
     def event(self) -> TicketEvent:
@@ -153,8 +155,10 @@ def build_timeline(
     requester: Any = None,
     mail_marks: dict[int, Any] | None = None,
     original_url: Any = None,
+    attachments: dict[int, list] | None = None,
 ) -> list[TimelineItem]:
-    """``mail_marks``: event id → ``MailMark``; ``original_url(inbound_id)`` links a received email's original."""
+    """``mail_marks``: event id → ``MailMark``; ``original_url(inbound_id)`` links a received email's original;
+    ``attachments``: event id → its files."""
     items: list[TimelineItem] = []
     # A desk name depends only on who acted and for which customer: worked out once per pair.
     labels: dict[tuple[int | None, int | None], str] = {}
@@ -167,6 +171,7 @@ def build_timeline(
         return label
 
     marks = mail_marks or {}
+    files = attachments or {}
     for event in events:
         if event.is_message:
             mark = marks.get(event.pk)
@@ -179,6 +184,7 @@ def build_timeline(
                     written_by=_written_by(event, requester),
                     mail=mark,
                     mail_url=original_url(mark.inbound_id) if mark and mark.inbound_id and original_url else "",
+                    attachments=files.get(event.pk, []),
                 )
             )
             continue

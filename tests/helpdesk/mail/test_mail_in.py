@@ -208,3 +208,19 @@ def test_nobody_off_the_desk_gets_the_original(client, agent, sample, make_custo
 def test_another_tickets_email_is_not_found(agent_client, ticket, sample):
     received = receive(sample("latin1.eml")).email
     assert agent_client.get(f"/tickets/{ticket.reference}/emails/{received.pk}/").status_code == 404
+
+
+def test_an_emails_files_and_inline_images_become_attachments(customer, sample):
+    got = receive(sample("attachments.eml")).email
+    files = {a.filename: a for a in got.event.attachments.all()}
+    assert set(files) == {"screen.png", "invoice.pdf"}
+    assert files["screen.png"].inline and files["screen.png"].content_type == "image/png" and files["screen.png"].thumbnail
+    assert files["invoice.pdf"].content_type == "application/pdf" and not files["invoice.pdf"].inline
+    assert got.event.body.startswith("Here is the screen:")
+
+
+def test_files_over_the_limit_are_named_on_the_ticket_and_kept_in_the_original(settings, customer, sample):
+    settings.HELPDESK_ATTACHMENTS_PER_MESSAGE = 1
+    got = receive(sample("attachments.eml")).email
+    assert got.event.attachments.count() == 1
+    assert "[Not attached here, kept in the original email: invoice.pdf (more than 1 files)]" in got.event.body

@@ -175,3 +175,30 @@ def test_the_command_sends_and_reports(ticket, agent):
     call_command("send_mail_outbox", stdout=out)
     assert len(mail.outbox) == 1
 
+
+
+def test_a_replys_files_go_with_its_email(ticket, agent, smtp_server):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.helpdesk.files.conftest import png_bytes
+
+    files = [SimpleUploadedFile("shot.png", png_bytes(), "image/png"), SimpleUploadedFile("n.txt", b"words", "text/plain")]
+    services.ticket_message_post(actor=agent, ticket=ticket, body="Attached", attachments=files)
+    services.ticket_message_post(actor=agent, ticket=ticket, body="secret", internal=True, attachments=[
+        SimpleUploadedFile("internal.txt", b"desk only", "text/plain")
+    ])
+    assert services.outbox_deliver_due(actor=None).sent == 1
+    (got,) = smtp_server.messages
+    attached = {part.get_filename(): part.get_content() for part in got.message.iter_attachments()}
+    assert attached == {"shot.png": png_bytes(), "n.txt": "words"}
+
+
+def test_files_over_the_emails_budget_are_named_instead(ticket, agent, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.HELPDESK_EMAIL_ATTACHMENTS_MAX_BYTES = 10
+    services.ticket_message_post(
+        actor=agent, ticket=ticket, body="Big", attachments=[SimpleUploadedFile("big.txt", b"x" * 100, "text/plain")]
+    )
+    row = OutboundEmail.objects.get()
+    assert row.attachment_ids == [] and "Too large to attach to this email, on the ticket's page: big.txt" in row.body_text
