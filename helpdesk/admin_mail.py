@@ -13,9 +13,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from helpdesk import permissions, services
+from helpdesk.admin_base import ServiceSavedAdmin
 from helpdesk.errors import DomainError
 from helpdesk.mail import templates
-from helpdesk.mail.models import InboundEmail, MailTemplate, OutboundEmail
+from helpdesk.mail.models import InboundEmail, Mailbox, MailTemplate, OutboundEmail
 
 
 @admin.register(OutboundEmail)
@@ -201,3 +202,42 @@ class MailTemplateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class MailboxForm(forms.ModelForm):
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="Leave empty to keep the stored password.",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = ["name", "host", "port", "security", "username", "password", "folder", "processed_folder", "is_active"]
+
+    def clean_password(self):
+        given = self.cleaned_data.get("password") or ""
+        if given:
+            return given
+        if self.instance.pk:
+            return Mailbox.objects.filter(pk=self.instance.pk).values_list("password", flat=True).first() or ""
+        raise forms.ValidationError("Give the mailbox's password.")
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(ServiceSavedAdmin):
+    form = MailboxForm
+    list_display = ["name", "username", "host", "port", "security", "folder", "processed_folder", "is_active",
+                    "last_checked_at", "last_error"]  # fmt: skip
+    readonly_fields = ["last_checked_at", "last_error"]
+    actions = ["check_now"]
+
+    @admin.action(description="Read the selected mailboxes now")
+    def check_now(self, request, queryset):
+        for mailbox in queryset:
+            report = services.mailbox_fetch(actor=request.user, mailbox=mailbox)
+            level = messages.WARNING if report.errors else messages.SUCCESS
+            text = f"{mailbox.name}: {report.received} new, {report.duplicates} already stored"
+            if report.errors:
+                text += "; " + "; ".join(report.errors)
+            self.message_user(request, text, level)

@@ -446,6 +446,7 @@ class AuditEvent(models.Model):
         "api_token": "API token",
         "outbound_email": "Outgoing email",
         "mail_template": "Email template",
+        "mailbox": "IMAP mailbox",
     }
     ACTIONS = {
         "user.created": "Person added",
@@ -478,6 +479,8 @@ class AuditEvent(models.Model):
         "outbound_email.retried": "Email sent again",
         "mail_template.saved": "Email template changed",
         "mail_template.reset": "Email template reset to the built-in one",
+        "mailbox.created": "IMAP mailbox added",
+        "mailbox.updated": "IMAP mailbox changed",
     }
 
     class Meta:
@@ -551,4 +554,4 @@ class ApiToken(models.Model):
 # Attachments, and email in and out, live in modules of their own; importing them here makes
 # them the app's models.
 from helpdesk.attachments.models import Attachment  # noqa: E402,F401
-from helpdesk.mail.models import InboundEmail, MailTemplate, OutboundEmail  # noqa: E402,F401
+from helpdesk.mail.models import InboundEmail, Mailbox, MailTemplate, OutboundEmail  # noqa: E402,F401

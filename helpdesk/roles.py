@@ -59,6 +59,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.view_inboundemail",
         "helpdesk.view_mailtemplate",
         "helpdesk.change_mailtemplate",
+        "helpdesk.add_mailbox",
+        "helpdesk.change_mailbox",
+        "helpdesk.view_mailbox",
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",

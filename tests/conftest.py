@@ -185,3 +185,30 @@ def _private_uploads(settings, tmp_path):
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "uploads"}},
     }
+
+
+@pytest.fixture(scope="session")
+def _imap_server():
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests import imapserver
+
+    if not imapserver.available():
+        pytest.skip("needs Debian's dovecot-imapd (.ci/run installs it)")
+    # Not pytest's tmp_path: dovecot's own users must reach the folder (pytest's are 0700).
+    root = Path(tempfile.mkdtemp(prefix="helpdesk-imap-"))
+    root.chmod(0o755)
+    server = imapserver.ImapServer(root).start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_server(_imap_server, monkeypatch):
+    """A real IMAP server (dovecot), emptied for each test; its certificate is trusted."""
+    _imap_server.clear()
+    monkeypatch.setenv("HELPDESK_IMAP_CA_FILE", str(_imap_server.cert))
+    return _imap_server

@@ -134,3 +134,36 @@ class MailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Mailbox(models.Model):
+    """An IMAP mailbox ``manage.py fetch_mail`` reads (configured in the admin)."""
+
+    class Security(models.TextChoices):
+        TLS = "tls", "TLS from the start (IMAPS, usually port 993)"
+        STARTTLS = "starttls", "STARTTLS (usually port 143)"
+        NONE = "none", "None (only for a server on this machine)"
+
+    name = models.CharField(max_length=100, unique=True)
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=10, choices=Security.choices, default=Security.TLS)
+    username = models.CharField(max_length=255)
+    # Kept as given: IMAP needs the password itself. The admin never shows it back.
+    password = models.CharField(max_length=255)
+    folder = models.CharField(max_length=255, default="INBOX")
+    processed_folder = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Where read mail is moved. Empty: it is marked as read and stays where it is.",
+    )
+    is_active = models.BooleanField(default=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "IMAP mailbox"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.username}@{self.host})"

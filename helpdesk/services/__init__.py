@@ -18,6 +18,7 @@ from helpdesk.services.directory import (
     organization_ensure,
     team_ensure,
 )
+from helpdesk.services.mail_fetch import FetchReport, mail_fetch_all, mailbox_fetch
 from helpdesk.services.mail_in import Received, mail_receive
 from helpdesk.services.mail_templates import mail_template_reset, mail_template_save, mail_templates_ensure
 from helpdesk.services.outbox import (
@@ -61,6 +62,9 @@ __all__ = [
     "BulkResult",
     "DeliveryReport",
     "mail_receive",
+    "FetchReport",
+    "mail_fetch_all",
+    "mailbox_fetch",
     "Received",
     "mail_template_reset",
     "mail_template_save",

@@ -33,6 +33,7 @@ OBJECT_TYPES: dict[str, str] = {
     "escalations.feature": "feature",
     "helpdesk.outboundemail": "outbound_email",
     "helpdesk.mailtemplate": "mail_template",
+    "helpdesk.mailbox": "mailbox",
 }
 
 # What the log says instead of a password (or its hash).
