@@ -7,11 +7,15 @@ class HelpdeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from anymail.signals import inbound
         from django.db.models.signals import post_migrate
 
         from helpdesk import access, directory_cache
+        from helpdesk.mail.webhook import file_inbound_webhook
 
         directory_cache.connect_signals()
+        # A mail provider's inbound webhook (anymail parses each provider's format) files mail as mail_in does.
+        inbound.connect(file_inbound_webhook, dispatch_uid="helpdesk-inbound-webhook")
         access.connect_signals()
         post_migrate.connect(_ensure_built_in_roles, sender=self, dispatch_uid="helpdesk-built-in-roles")
 

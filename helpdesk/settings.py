@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served locally, no CDN
+    "anymail",  # email through any provider's API, and its inbound webhooks (docs/email.md)
     "helpdesk.apps.HelpdeskConfig",
     "escalations.apps.EscalationsConfig",
     "livelisten.apps.LivelistenConfig",

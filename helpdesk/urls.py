@@ -21,6 +21,8 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file, not inline (Content-Security-Policy).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("helpdesk.api.urls")),
+    # Mail providers' inbound webhooks, e.g. /anymail/postmark/inbound/ (docs/email.md); basic-auth protected.
+    path("anymail/", include("anymail.urls")),
     # Desk and portal alike: the view checks who may see each file.
     path("attachments/<int:attachment_id>/", files.attachment_download, name="attachment"),
     path("attachments/<int:attachment_id>/preview/", files.attachment_thumbnail, name="attachment_preview"),
