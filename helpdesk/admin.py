@@ -10,7 +10,7 @@ or change what is asked of ``permissions.py``.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 
 from helpdesk import (
@@ -18,8 +18,10 @@ from helpdesk import (
     permissions,
     presenters,
     selectors,
+    services,
 )
 from helpdesk.admin_base import ServiceSavedAdmin
+from helpdesk.errors import DomainError
 from helpdesk.models import AuditEvent, Customer, Organization, Tag, Team, Ticket, TicketEvent, parse_reference
 from helpdesk.views.auth import RateLimitedAdminAuthenticationForm
 
@@ -74,6 +76,28 @@ class CustomerAdmin(ServiceSavedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [] if user_picker_fields(request, ["user"]) else ["user"]
+
+    actions = ["invite_to_portal"]
+
+    @admin.action(description="Invite the selected customers to the portal (email with a set-password link)")
+    def invite_to_portal(self, request, queryset):
+        sent, refused = 0, []
+        for customer in queryset.select_related("user"):
+            try:
+                services.customer_invite(actor=request.user, customer=customer)
+                sent += 1
+            except DomainError as error:
+                refused.append(error.message)
+        if sent:
+            self.message_user(request, f"{sent} invitation(s) sent.", messages.SUCCESS)
+        for text in refused:
+            self.message_user(request, text, messages.WARNING)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not permissions.can_invite_customers(request.user):
+            actions.pop("invite_to_portal", None)
+        return actions
 
 
 @admin.register(Team)

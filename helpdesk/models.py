@@ -57,6 +57,7 @@ class Customer(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci")]
+        permissions = [("invite_customer", "Can invite customers to the portal")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -379,6 +380,8 @@ class TicketEvent(models.Model):
         TAGS = "tags", "Tags changed"
         FEATURE = "feature", "Feature changed"
         SUBJECT = "subject", "Subject changed"
+        REQUESTER = "requester", "Requester changed"
+        CC = "cc", "CCs changed"
 
     MESSAGE_KINDS = frozenset({Kind.REPLY, Kind.NOTE})
 
@@ -469,6 +472,8 @@ class AuditEvent(models.Model):
         "customer.created": "Customer added",
         "customer.updated": "Customer changed",
         "customer.bulk_created": "Customers loaded in bulk",
+        "customer.invited": "Customer invited to the portal",
+        "customer.invitation_accepted": "Customer set a password from an invitation",
         "product.created": "Product added",
         "product.updated": "Product changed",
         "feature.created": "Feature added",
@@ -555,3 +560,4 @@ class ApiToken(models.Model):
 # them the app's models.
 from helpdesk.attachments.models import Attachment  # noqa: E402,F401
 from helpdesk.mail.models import InboundEmail, Mailbox, MailTemplate, OutboundEmail  # noqa: E402,F401
+from helpdesk.participants.models import TicketCC, TicketFollower  # noqa: E402,F401

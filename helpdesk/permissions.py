@@ -313,3 +313,8 @@ def can_view_attachment(user: User | None, attachment) -> bool:
     if not can_view_ticket(user, attachment.ticket):
         return False
     return not attachment.internal or can_see_internal(user)
+
+
+def can_invite_customers(user: User | None) -> bool:
+    """Sending a customer a link to choose a portal password (support managers)."""
+    return _active(user) and user.has_perm("helpdesk.invite_customer")

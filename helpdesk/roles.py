@@ -28,6 +28,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.add_customer",
         "helpdesk.change_customer",
         "helpdesk.view_customer",
+        "helpdesk.invite_customer",
         "helpdesk.add_team",
         "helpdesk.change_team",
         "helpdesk.view_team",

@@ -18,6 +18,10 @@ urlpatterns = [
     path("tickets/new/requester/", desk.requester_lookup, name="requester_lookup"),
     path("tickets/<str:reference>/", desk.ticket_detail, name="ticket_detail"),
     path("tickets/<str:reference>/messages/", desk.ticket_message, name="ticket_message"),
+    path("tickets/<str:reference>/requester/", desk.ticket_requester, name="ticket_requester"),
+    path("tickets/<str:reference>/requester/invite/", desk.requester_invite, name="requester_invite"),
+    path("tickets/<str:reference>/cc/", desk.ticket_cc, name="ticket_cc"),
+    path("tickets/<str:reference>/follow/", desk.ticket_follow, name="ticket_follow"),
     path(
         "tickets/<str:reference>/emails/<int:inbound_id>/",
         desk.ticket_email_original,

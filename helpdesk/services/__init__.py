@@ -18,6 +18,7 @@ from helpdesk.services.directory import (
     organization_ensure,
     team_ensure,
 )
+from helpdesk.services.invitations import customer_invite, invitation_accept
 from helpdesk.services.mail_fetch import FetchReport, mail_fetch_all, mailbox_fetch
 from helpdesk.services.mail_in import Received, mail_receive
 from helpdesk.services.mail_templates import mail_template_reset, mail_template_save, mail_templates_ensure
@@ -28,6 +29,12 @@ from helpdesk.services.outbox import (
     outbox_message_enqueue,
     outbox_reply_enqueue,
     outbox_retry,
+)
+from helpdesk.services.participants import (
+    ticket_cc_add,
+    ticket_cc_remove,
+    ticket_follow,
+    ticket_requester_change,
 )
 from helpdesk.services.people import (
     role_delete,
@@ -62,6 +69,8 @@ __all__ = [
     "BulkResult",
     "DeliveryReport",
     "mail_receive",
+    "customer_invite",
+    "invitation_accept",
     "FetchReport",
     "mail_fetch_all",
     "mailbox_fetch",
@@ -104,4 +113,8 @@ __all__ = [
     "ticket_message_post",
     "ticket_reserve_numbers",
     "ticket_update",
+    "ticket_cc_add",
+    "ticket_cc_remove",
+    "ticket_follow",
+    "ticket_requester_change",
 ]

@@ -27,9 +27,11 @@ from helpdesk.errors import DomainError
 from helpdesk.mail import parse
 from helpdesk.mail.models import InboundEmail, OutboundEmail
 from helpdesk.models import Customer, Ticket, TicketChannel, TicketStatus, parse_reference
+from helpdesk.participants.models import TicketCC
 from helpdesk.services.attachments import Upload, upload_from_bytes
 from helpdesk.services.directory import customer_create
 from helpdesk.services.outbox import outbox_acknowledgement_enqueue
+from helpdesk.services.participants import ticket_ccs_from_email
 from helpdesk.services.tickets import SUBJECT_MAX_LENGTH, ticket_create, ticket_customer_message_add
 
 log = logging.getLogger("helpdesk.mail.in")
@@ -134,7 +136,7 @@ def _too_large(raw: bytes, *, source: str) -> InboundEmail:
     )
 
 
-def _thread_ticket(parsed: parse.ParsedMail, sender: Customer | None) -> Ticket | None:
+def _thread_ticket(parsed: parse.ParsedMail) -> Ticket | None:
     ids = parsed.thread_ids
     if ids:
         for model in (OutboundEmail, InboundEmail):
@@ -147,9 +149,14 @@ def _thread_ticket(parsed: parse.ParsedMail, sender: Customer | None) -> Ticket 
             if found is not None:
                 return found.ticket
     number = _subject_reference(parsed.subject)
-    if number is not None and sender is not None:
-        # A reference alone is guessable: only the ticket's own requester may reply by it.
-        return Ticket.objects.filter(number=number, requester=sender).select_related("requester").first()
+    if number is not None:
+        # A reference alone is guessable: only the ticket's requester and CCs may reply by it.
+        ticket = Ticket.objects.filter(number=number).select_related("requester").first()
+        if ticket is not None and (
+            ticket.requester.email.lower() == parsed.from_email
+            or TicketCC.objects.filter(ticket=ticket, email__iexact=parsed.from_email).exists()
+        ):
+            return ticket
     return None
 
 
@@ -220,7 +227,7 @@ def _store(raw: bytes, parsed: parse.ParsedMail, *, source: str, actor) -> Inbou
             f"{settings.HELPDESK_MAIL_SENDER_WINDOW_SECONDS // 60} minutes"
         )
     sender = Customer.objects.filter(email__iexact=parsed.from_email).first()
-    ticket = _thread_ticket(parsed, sender)
+    ticket = _thread_ticket(parsed)
     sender = sender or _sender_customer(parsed)
     uploads, left_out = _uploads(parsed)
     body = _body(parsed, left_out)
@@ -228,6 +235,8 @@ def _store(raw: bytes, parsed: parse.ParsedMail, *, source: str, actor) -> Inbou
         event = ticket_customer_message_add(
             actor=actor, ticket=ticket, customer=sender, body=body, attachments=uploads
         )
+        if sender.pk == ticket.requester_id:
+            ticket_ccs_from_email(ticket=ticket, addresses=parsed.cc, own=_own_addresses() | {parsed.from_email})
         return _record(raw, source=source, outcome=Outcome.REPLY, reason="", parsed=parsed, ticket=ticket, event=event)
     subject = parsed.subject or "(no subject)"
     if ticket is not None:  # a reply to a closed ticket opens a follow-up, as the portal would
@@ -241,6 +250,8 @@ def _store(raw: bytes, parsed: parse.ParsedMail, *, source: str, actor) -> Inbou
         attachments=uploads,
     )
     event = ticket.events.filter(kind="reply").order_by("id").first()
+    # Whoever the customer copied hears the desk's answers too.
+    ticket_ccs_from_email(ticket=ticket, addresses=parsed.cc, own=_own_addresses() | {parsed.from_email})
     inbound = _record(raw, source=source, outcome=Outcome.NEW_TICKET, reason="", parsed=parsed, ticket=ticket, event=event)
     outbox_acknowledgement_enqueue(ticket=ticket)
     return inbound

@@ -35,6 +35,7 @@ from helpdesk.errors import ActionForbidden, NotFound
 from helpdesk.mail import templates
 from helpdesk.mail.models import InboundEmail, MailTemplate, OutboundEmail
 from helpdesk.models import Ticket, TicketEvent
+from helpdesk.participants.models import TicketCC
 from helpdesk.services.audit import audit_record
 
 log = logging.getLogger("helpdesk.mail.outbox")
@@ -172,7 +173,9 @@ def _email_attachments(event: TicketEvent) -> tuple[list[int], list[str]]:
 def reply_recipients(ticket: Ticket) -> tuple[list[str], list[str]]:
     """(To, Cc) of a public reply: the requester, and whoever is copied on the ticket."""
     to = [ticket.requester.email] if ticket.requester.email else []
-    return to, []
+    requester = ticket.requester.email.lower()
+    cc = [email for email in TicketCC.objects.filter(ticket=ticket).values_list("email", flat=True) if email != requester]
+    return to, cc
 
 
 def outbox_reply_enqueue(*, actor: AbstractBaseUser | None, event: TicketEvent) -> OutboundEmail | None:
@@ -289,6 +292,19 @@ def _is_permanent(error: Exception) -> bool:
     return False
 
 
+def describe_error(error: Exception) -> str:
+    """What went wrong, as the admin and the desk show it ("550 5.1.1 No such user")."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: {code} {reply.decode('utf-8', 'replace') if isinstance(reply, bytes) else reply}"
+            for address, (code, reply) in error.recipients.items()
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        return f"{error.smtp_code} {reply}"
+    return f"{type(error).__name__}: {error}"
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -333,7 +349,7 @@ def _deliver_one(row: OutboundEmail, connection, report: DeliveryReport) -> None
         permanent = _is_permanent(error) or attempts >= settings.HELPDESK_OUTBOX_MAX_ATTEMPTS
         row.status = OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.PENDING
         row.next_attempt_at = now + backoff(attempts)
-        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        row.last_error = describe_error(error)[:2000]
         log.warning("email %s to %s: attempt %s failed: %s", row.message_id, row.to, attempts, row.last_error)
         if permanent:
             report.failed += 1

@@ -20,7 +20,7 @@ EXPECTED = {
     roles.AGENTS: TICKET_WORK,
     roles.SUPPORT_MANAGERS: TICKET_WORK | PRODUCT_REGISTRY | {
         "helpdesk.add_organization", "helpdesk.change_organization", "helpdesk.view_organization",
-        "helpdesk.add_customer", "helpdesk.change_customer", "helpdesk.view_customer",
+        "helpdesk.add_customer", "helpdesk.change_customer", "helpdesk.view_customer", "helpdesk.invite_customer",
         "helpdesk.add_team", "helpdesk.change_team", "helpdesk.view_team",
         "helpdesk.add_tag", "helpdesk.change_tag", "helpdesk.view_tag",
         "helpdesk.view_ticket",

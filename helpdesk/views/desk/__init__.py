@@ -7,6 +7,7 @@ from helpdesk import permissions
 from helpdesk.views.desk.audit import audit_log
 from helpdesk.views.desk.inbox import inbox, inbox_bulk, inbox_matching, inbox_rows
 from helpdesk.views.desk.new import requester_lookup, ticket_new
+from helpdesk.views.desk.people import requester_invite, ticket_cc, ticket_follow, ticket_requester
 from helpdesk.views.desk.tickets import (
     ticket_detail,
     ticket_email_original,
@@ -34,7 +35,11 @@ __all__ = [
     "inbox_matching",
     "inbox_rows",
     "no_role",
+    "requester_invite",
     "requester_lookup",
+    "ticket_cc",
+    "ticket_follow",
+    "ticket_requester",
     "ticket_detail",
     "ticket_email_original",
     "ticket_message",

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from helpdesk import permissions, selectors, selectors_files, selectors_mail, services
+from helpdesk import permissions, selectors, selectors_files, selectors_mail, selectors_participants, services
 from helpdesk.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from helpdesk.forms import PRIORITY_CHOICES, MessageForm, TicketFieldsForm, split_tags
 from helpdesk.models import TicketEvent, TicketPriority, TicketStatus
@@ -128,6 +128,8 @@ def render_ticket(
         "baseline": [(f"was_{name}", baseline[name]) for name in TicketFieldsForm.FIELDS],
         "people": user_labels,
         "tag_suggestions": selectors.popular_tags(user=user),
+        "people_panel": selectors_participants.ticket_people(user=user, ticket=ticket),
+        "can_invite": permissions.can_invite_customers(user),
         "recent_tickets": selectors.requester_recent_tickets(user=user, ticket=ticket),
         "requester_ticket_count": selectors.requester_ticket_count(user=user, ticket=ticket),
         "can_work": permissions.can_work_tickets(user),

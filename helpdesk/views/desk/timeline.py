@@ -117,6 +117,10 @@ def phrase_for(event: TicketEvent, *, user_labels: dict[str, str]) -> Phrase:
         return _from_to("team", old, new, set_verb="set team", clear_verb="removed team")
     if event.kind == Kind.FEATURE:
         return _from_to("feature", old, new, set_verb="linked feature", clear_verb="unlinked feature")
+    if event.kind == Kind.REQUESTER:
+        return [("changed requester from ", False), (old, True), (" to ", False), (new, True)]
+    if event.kind == Kind.CC:
+        return [("copied ", False), (new, True)] if new else [("stopped copying ", False), (old, True)]
     if event.kind == Kind.SUBJECT:
         return [("changed subject from ", False), (old, True), (" to ", False), (new, True)]
     if event.kind == Kind.TAGS:
