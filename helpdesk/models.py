@@ -560,4 +560,5 @@ class ApiToken(models.Model):
 # them the app's models.
 from helpdesk.attachments.models import Attachment  # noqa: E402,F401
 from helpdesk.mail.models import InboundEmail, Mailbox, MailTemplate, OutboundEmail  # noqa: E402,F401
+from helpdesk.notifications.models import Notification, NotificationReason, NotificationSettings  # noqa: E402,F401
 from helpdesk.participants.models import TicketCC, TicketFollower  # noqa: E402,F401

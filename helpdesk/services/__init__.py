@@ -22,6 +22,11 @@ from helpdesk.services.invitations import customer_invite, invitation_accept
 from helpdesk.services.mail_fetch import FetchReport, mail_fetch_all, mailbox_fetch
 from helpdesk.services.mail_in import Received, mail_receive
 from helpdesk.services.mail_templates import mail_template_reset, mail_template_save, mail_templates_ensure
+from helpdesk.services.notifications import (
+    notification_settings_save,
+    notifications_mark_read,
+    notify_ticket_change,
+)
 from helpdesk.services.outbox import (
     DeliveryReport,
     outbox_acknowledgement_enqueue,
@@ -69,6 +74,9 @@ __all__ = [
     "BulkResult",
     "DeliveryReport",
     "mail_receive",
+    "notification_settings_save",
+    "notifications_mark_read",
+    "notify_ticket_change",
     "customer_invite",
     "invitation_accept",
     "FetchReport",

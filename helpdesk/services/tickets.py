@@ -34,6 +34,7 @@ from helpdesk.models import (
 )
 from helpdesk.services.attachments import attachments_store, clean_uploads
 from helpdesk.services.audit import audit_record
+from helpdesk.services.notifications import notify_ticket_change
 from helpdesk.services.outbox import outbox_reply_enqueue
 from helpdesk.services.search_index import search_document_refresh
 
@@ -277,6 +278,7 @@ def ticket_create(
         ]
     )
     attachments_store(actor=actor, event=request, uploads=uploads)
+    notify_ticket_change(actor=actor, ticket=ticket, rows=[request], created=True)
     search_document_refresh(actor=actor, ticket_ids=[ticket.pk])
     events.broadcast_ticket_changed(ticket=ticket, actor=actor, changes=["created"])
     return ticket
@@ -360,6 +362,7 @@ class _Change:
             ticket.updated_at = self.now
             ticket.save(update_fields=sorted(self.fields | {"version", "updated_at"}))
         TicketEvent.objects.bulk_create(self.rows)
+        notify_ticket_change(actor=self.actor, ticket=ticket, rows=self.rows)
         events.broadcast_ticket_changed(ticket=ticket, actor=self.actor, changes=self.kinds or ["updated"])
 
 

@@ -7,6 +7,13 @@ from helpdesk import permissions
 from helpdesk.views.desk.audit import audit_log
 from helpdesk.views.desk.inbox import inbox, inbox_bulk, inbox_matching, inbox_rows
 from helpdesk.views.desk.new import requester_lookup, ticket_new
+from helpdesk.views.desk.notifications import (
+    notification_count,
+    notification_list,
+    notification_open,
+    notification_settings,
+    notifications_read_all,
+)
 from helpdesk.views.desk.people import requester_invite, ticket_cc, ticket_follow, ticket_requester
 from helpdesk.views.desk.tickets import (
     ticket_detail,
@@ -35,6 +42,11 @@ __all__ = [
     "inbox_matching",
     "inbox_rows",
     "no_role",
+    "notification_count",
+    "notification_list",
+    "notification_open",
+    "notification_settings",
+    "notifications_read_all",
     "requester_invite",
     "requester_lookup",
     "ticket_cc",
