@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup migrate seed serve bench bench-small bench-http check lint clean
+.PHONY: demo test setup migrate seed serve bench bench-small bench-http bench-mail check lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,8 @@ clean:
 #   DATABASE_URL=postgres://... REDIS_URL=redis://... make bench-http
 bench-http: setup
 	$(PY) -m tests.benchmarks.run_http $(BENCH_ARGS)
+
+# Email throughput: mail_in (with attachments, threading) and the outbox against a local SMTP server
+#   DATABASE_URL=postgres://.../helpdesk_mail_bench make bench-mail
+bench-mail: setup
+	$(PY) -m tests.benchmarks.run_mail $(BENCH_ARGS)

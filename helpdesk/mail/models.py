@@ -57,6 +57,8 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField()
     # A worker that claimed the row and died leaves it ``sending``; after this it is due again.
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Which worker's claim this row is under (a token of its own, so it reads back exactly its rows).
+    claim = models.CharField(max_length=32, blank=True, db_index=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -10,6 +10,7 @@ agent's reply contains).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -140,12 +141,18 @@ def markdown_to_html(text: str) -> str:
     return nh3.clean(html, link_rel="noopener noreferrer")
 
 
+@lru_cache(maxsize=64)
+def _compiled(source: str):
+    # Compiling costs more than rendering; the few sources in use are kept (an edit is a new source).
+    return _ENGINE.from_string(source)
+
+
 def render(*, subject: str, body: str, values: dict[str, str]) -> Rendered:
     """Render one template; ``values`` as in ``Default.placeholders``."""
     context = Context(nested(values), autoescape=False)
-    text = _ENGINE.from_string(body).render(context).strip() + "\n"
+    text = _compiled(body).render(context).strip() + "\n"
     # A subject is one line whatever a placeholder holds (header injection, and mail clients).
-    line = " ".join(_ENGINE.from_string(subject).render(context).split())[:250]
+    line = " ".join(_compiled(subject).render(context).split())[:250]
     return Rendered(subject=line, text=text, html=_html_document(markdown_to_html(text)))
 
 

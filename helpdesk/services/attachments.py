@@ -4,8 +4,7 @@
 refused file refuses the whole message with an error naming ``attachments`` and
 nothing is written. ``attachments_store`` runs last, inside the message's transaction.
 Files are written to storage before the transaction commits; a rollback after that
-leaves an unreferenced file (never a reference to a missing one), which
-``manage.py attachments_cleanup`` removes.
+leaves an unreferenced file (never a reference to a missing one): space only.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def customer_invite(*, actor: AbstractBaseUser | None, customer: Customer) -> Ou
     """Email the customer a link to choose a portal password."""
     if actor is not None and not permissions.can_invite_customers(actor):
         raise ActionForbidden("Only support managers can invite customers to the portal.")
-    customer = Customer.objects.select_for_update().select_related("user").get(pk=customer.pk)
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("user").get(pk=customer.pk)
     user = _portal_account(customer)
     if user.has_usable_password() and user.is_active:
         raise InvalidInput(f"{customer.name} can already sign in to the portal (as {user.get_username()}).", field="customer")

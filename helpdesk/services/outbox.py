@@ -17,6 +17,7 @@ again). Everything else is exactly once.
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -246,10 +247,28 @@ def _due(now) -> Q:
     )
 
 
+def _claim_batch(pks: list[int], now) -> list[OutboundEmail]:
+    """Take the due rows among ``pks`` for this worker in one statement; those another worker holds are skipped.
+
+    The claim is a compare-and-set (only rows still due are updated), marked with a token
+    of this worker's own, so the rows read back are exactly the ones it took.
+    """
+    token = secrets.token_hex(16)
+    lease = now + timedelta(seconds=settings.HELPDESK_OUTBOX_LEASE_SECONDS)
+    OutboundEmail.objects.filter(_due(now), pk__in=pks).update(
+        status=OutboundEmail.Status.SENDING, lease_until=lease, claim=token
+    )
+    return list(OutboundEmail.objects.filter(claim=token).select_related("ticket").order_by("next_attempt_at", "id"))
+
+
 def _claim(pk: int, now) -> bool:
     """Take one row for this worker; False when another worker took it first."""
     lease = now + timedelta(seconds=settings.HELPDESK_OUTBOX_LEASE_SECONDS)
-    return bool(OutboundEmail.objects.filter(_due(now), pk=pk).update(status=OutboundEmail.Status.SENDING, lease_until=lease))
+    return bool(
+        OutboundEmail.objects.filter(_due(now), pk=pk).update(
+            status=OutboundEmail.Status.SENDING, lease_until=lease, claim=secrets.token_hex(16)
+        )
+    )
 
 
 def as_email_message(row: OutboundEmail, connection) -> mail.EmailMultiAlternatives:
@@ -277,7 +296,8 @@ def as_email_message(row: OutboundEmail, connection) -> mail.EmailMultiAlternati
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
-    for attachment in Attachment.objects.filter(pk__in=row.attachment_ids, ticket_id=row.ticket_id):
+    files = Attachment.objects.filter(pk__in=row.attachment_ids, ticket_id=row.ticket_id) if row.attachment_ids else ()
+    for attachment in files:
         with attachment.file.open("rb") as handle:
             message.attach(attachment.filename, handle.read(), attachment.content_type)
     return message
@@ -325,12 +345,10 @@ def outbox_deliver_due(*, actor: AbstractBaseUser | None = None, limit: int = 10
     )
     if not candidates:
         return report
+    claimed = _claim_batch(candidates, now)
     connection = mail.get_connection()
     try:
-        for pk in candidates:
-            if not _claim(pk, now):
-                continue
-            row = OutboundEmail.objects.select_related("ticket").get(pk=pk)
+        for row in claimed:
             _deliver_one(row, connection, report)
     finally:
         try:

@@ -86,6 +86,8 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
 class LiveServer:
     url: str
     log_path: Path
+    # Where the server stores attachments (a test's own code reads them from there too).
+    media_root: Path
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -114,6 +116,8 @@ def daphne_server(django_db_setup, tmp_path_factory) -> LiveServer:
     # REDIS_URL and HELPDESK_VAR_DIR pass through unchanged from this process.
     env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
     env["PYTHONUNBUFFERED"] = "1"
+    media_root = tmp_path_factory.mktemp("daphne-uploads")
+    env["MEDIA_ROOT"] = str(media_root)
 
     port = _free_port()
     log_path = tmp_path_factory.mktemp("daphne") / "daphne.log"
@@ -128,7 +132,7 @@ def daphne_server(django_db_setup, tmp_path_factory) -> LiveServer:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url + "/accounts/login/", process, log_path)
-        yield LiveServer(url=base_url, log_path=log_path)
+        yield LiveServer(url=base_url, log_path=log_path, media_root=media_root)
     finally:
         process.terminate()
         try:

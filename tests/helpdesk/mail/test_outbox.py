@@ -202,3 +202,13 @@ def test_files_over_the_emails_budget_are_named_instead(ticket, agent, settings)
     )
     row = OutboundEmail.objects.get()
     assert row.attachment_ids == [] and "Too large to attach to this email, on the ticket's page: big.txt" in row.body_text
+
+
+def test_a_batch_claim_takes_only_what_no_other_worker_holds(ticket, agent):
+    for n in range(3):
+        reply(ticket, agent, body=f"Answer {n}")
+    pks = list(OutboundEmail.objects.values_list("pk", flat=True))
+    now = timezone.now()
+    first = outbox._claim_batch(pks, now)
+    assert sorted(r.pk for r in first) == sorted(pks)
+    assert outbox._claim_batch(pks, now) == []
