@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from helpdesk import permissions, services
 from helpdesk.admin_base import ServiceSavedAdmin
 from helpdesk.errors import DomainError
+from helpdesk.macros.models import Macro
 from helpdesk.mail import templates
 from helpdesk.mail.models import InboundEmail, Mailbox, MailTemplate, OutboundEmail
 
@@ -241,3 +243,21 @@ class MailboxAdmin(ServiceSavedAdmin):
             if report.errors:
                 text += "; " + "; ".join(report.errors)
             self.message_user(request, text, level)
+
+
+@admin.register(Macro)
+class MacroAdmin(ServiceSavedAdmin):
+    """The desk's shared macros (agents keep their own from the ticket page)."""
+
+    list_display = ["name", "status", "priority", "team", "tags", "updated_at"]
+    search_fields = ["name", "body"]
+    fields = ["name", "body", "status", "priority", "team", "tags"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(owner__isnull=True)
+
+    def save_model(self, request, obj, form, change):
+        obj.owner = None
+        obj.updated_at = timezone.now()
+        changed = [*form.changed_data, "updated_at"] if change else None
+        services.directory_object_save(actor=request.user, obj=obj, changed_fields=changed)

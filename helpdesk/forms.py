@@ -149,6 +149,8 @@ class MessageForm(forms.Form):
 
     body = forms.CharField(required=False, strip=False, widget=forms.Textarea)
     attachments = MultipleFileField()
+    # The macro applied in the composer: its field changes go with the message.
+    macro = forms.CharField(required=False, max_length=20)
     kind = forms.ChoiceField(choices=[("reply", "Public reply"), ("note", "Internal note")])
     status = forms.ChoiceField(required=False, choices=[("", "—")] + STATUS_CHOICES)
 

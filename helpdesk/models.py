@@ -450,6 +450,7 @@ class AuditEvent(models.Model):
         "outbound_email": "Outgoing email",
         "mail_template": "Email template",
         "mailbox": "IMAP mailbox",
+        "macro": "Macro",
     }
     ACTIONS = {
         "user.created": "Person added",
@@ -486,6 +487,8 @@ class AuditEvent(models.Model):
         "mail_template.reset": "Email template reset to the built-in one",
         "mailbox.created": "IMAP mailbox added",
         "mailbox.updated": "IMAP mailbox changed",
+        "macro.created": "Macro added",
+        "macro.updated": "Macro changed",
     }
 
     class Meta:
@@ -559,6 +562,7 @@ class ApiToken(models.Model):
 # Attachments, and email in and out, live in modules of their own; importing them here makes
 # them the app's models.
 from helpdesk.attachments.models import Attachment  # noqa: E402,F401
+from helpdesk.macros.models import Macro  # noqa: E402,F401
 from helpdesk.mail.models import InboundEmail, Mailbox, MailTemplate, OutboundEmail  # noqa: E402,F401
 from helpdesk.notifications.models import Notification, NotificationReason, NotificationSettings  # noqa: E402,F401
 from helpdesk.participants.models import TicketCC, TicketFollower  # noqa: E402,F401

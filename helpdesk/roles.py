@@ -63,6 +63,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.add_mailbox",
         "helpdesk.change_mailbox",
         "helpdesk.view_mailbox",
+        # Shared macros (agents keep their own on the ticket page).
+        "helpdesk.add_macro",
+        "helpdesk.change_macro",
+        "helpdesk.view_macro",
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",

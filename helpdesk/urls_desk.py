@@ -26,6 +26,7 @@ urlpatterns = [
     path("tickets/<str:reference>/requester/", desk.ticket_requester, name="ticket_requester"),
     path("tickets/<str:reference>/requester/invite/", desk.requester_invite, name="requester_invite"),
     path("tickets/<str:reference>/cc/", desk.ticket_cc, name="ticket_cc"),
+    path("tickets/<str:reference>/macros/new/", desk.macro_new, name="macro_new"),
     path("tickets/<str:reference>/follow/", desk.ticket_follow, name="ticket_follow"),
     path(
         "tickets/<str:reference>/emails/<int:inbound_id>/",

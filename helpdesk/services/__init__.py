@@ -19,6 +19,7 @@ from helpdesk.services.directory import (
     team_ensure,
 )
 from helpdesk.services.invitations import customer_invite, invitation_accept
+from helpdesk.services.macros import macro_create, ticket_reply_with_macro
 from helpdesk.services.mail_fetch import FetchReport, mail_fetch_all, mailbox_fetch
 from helpdesk.services.mail_in import Received, mail_receive
 from helpdesk.services.mail_templates import mail_template_reset, mail_template_save, mail_templates_ensure
@@ -74,6 +75,8 @@ __all__ = [
     "BulkResult",
     "DeliveryReport",
     "mail_receive",
+    "macro_create",
+    "ticket_reply_with_macro",
     "notification_settings_save",
     "notifications_mark_read",
     "notify_ticket_change",

@@ -34,6 +34,7 @@ OBJECT_TYPES: dict[str, str] = {
     "helpdesk.outboundemail": "outbound_email",
     "helpdesk.mailtemplate": "mail_template",
     "helpdesk.mailbox": "mailbox",
+    "helpdesk.macro": "macro",
 }
 
 # What the log says instead of a password (or its hash).

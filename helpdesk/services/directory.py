@@ -17,7 +17,7 @@ from django.db.models import Model
 
 from helpdesk import permissions, selectors
 from helpdesk.errors import ActionForbidden, InvalidInput
-from helpdesk.models import Customer, Mailbox, Organization, Tag, Team
+from helpdesk.models import Customer, Macro, Mailbox, Organization, Tag, Team
 from helpdesk.services.audit import (
     audit_changes,
     audit_record,
@@ -163,7 +163,7 @@ def team_ensure(*, actor: AbstractBaseUser | None, name: str, members: Iterable[
     return team
 
 
-CONFIGURATION_MODELS = (Organization, Customer, Team, Tag, Mailbox)
+CONFIGURATION_MODELS = (Organization, Customer, Team, Tag, Mailbox, Macro)
 
 
 @transaction.atomic

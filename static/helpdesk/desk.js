@@ -400,6 +400,18 @@
     if (body && body.getAttribute("aria-invalid") === "true") body.focus();
   }
 
+  // A macro chosen in the picker is applied at once (the form still works without script, by its button).
+  var macroSelect = document.getElementById("macro-select");
+  if (macroSelect) {
+    macroSelect.addEventListener("change", function () {
+      if (!macroSelect.value) return;
+      var key = composer && composer.dataset.draftKey;
+      // The macro's text replaces the draft: drop the saved one, or it would come back over it.
+      try { if (key) window.localStorage.removeItem(key); } catch (error) { /* ignore */ }
+      macroSelect.form.submit();
+    });
+  }
+
   if (page) {
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && isTyping(event.target)) {
@@ -412,6 +424,8 @@
         if (!setMode(event.key === "r" ? "reply" : "note")) return;
         body.focus();
         body.scrollIntoView({ block: "center" });
+      } else if (event.key === "m" && document.getElementById("macro-select")) {
+        document.getElementById("macro-select").focus();
       } else if (event.key === "u") {
         var back = document.querySelector(".back-link");
         if (back) window.location.href = back.href;

@@ -30,6 +30,7 @@ EXPECTED = {
         "helpdesk.view_outboundemail", "helpdesk.change_outboundemail", "helpdesk.view_inboundemail",
         "helpdesk.view_mailtemplate", "helpdesk.change_mailtemplate",
         "helpdesk.add_mailbox", "helpdesk.change_mailbox", "helpdesk.view_mailbox",
+        "helpdesk.add_macro", "helpdesk.change_macro", "helpdesk.view_macro",
     },
     roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note"},
     roles.CUSTOMERS: set(),

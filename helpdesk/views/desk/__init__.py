@@ -16,6 +16,7 @@ from helpdesk.views.desk.notifications import (
 )
 from helpdesk.views.desk.people import requester_invite, ticket_cc, ticket_follow, ticket_requester
 from helpdesk.views.desk.tickets import (
+    macro_new,
     ticket_detail,
     ticket_email_original,
     ticket_message,
@@ -41,6 +42,7 @@ __all__ = [
     "inbox_bulk",
     "inbox_matching",
     "inbox_rows",
+    "macro_new",
     "no_role",
     "notification_count",
     "notification_list",

@@ -11,7 +11,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from helpdesk import permissions, selectors, selectors_files, selectors_mail, selectors_participants, services
+from helpdesk import (
+    permissions,
+    selectors,
+    selectors_files,
+    selectors_macros,
+    selectors_mail,
+    selectors_participants,
+    services,
+)
 from helpdesk.errors import DomainError, InvalidInput, NotFound, StaleVersion
 from helpdesk.forms import PRIORITY_CHOICES, MessageForm, TicketFieldsForm, split_tags
 from helpdesk.models import TicketEvent, TicketPriority, TicketStatus
@@ -110,8 +118,22 @@ def render_ticket(
     can_reply = permissions.can_post_public_reply(user, ticket)
     can_note = permissions.can_add_internal_note(user)
     default_mode = "reply" if can_reply else "note"
+    macros = selectors_macros.macros_for(user=user)
+    applied = None
     if composer_form is None:
-        composer_form = MessageForm(initial={"kind": default_mode})
+        initial = {"kind": default_mode}
+        if request.GET.get("macro"):
+            try:
+                applied = selectors_macros.macro_get(user=user, macro_id=request.GET["macro"])
+            except NotFound:
+                page_error = page_error or "That macro no longer exists."
+            else:
+                initial.update(
+                    body=selectors_macros.macro_text(user=user, ticket=ticket, macro=applied),
+                    status=applied.status,
+                    macro=str(applied.pk),
+                )
+        composer_form = MessageForm(initial=initial)
     context: dict[str, Any] = {
         "ticket": ticket,
         "requester": ticket.requester,
@@ -129,6 +151,8 @@ def render_ticket(
         "people": user_labels,
         "tag_suggestions": selectors.popular_tags(user=user),
         "people_panel": selectors_participants.ticket_people(user=user, ticket=ticket),
+        "macros": macros,
+        "applied_macro": applied,
         "can_invite": permissions.can_invite_customers(user),
         "recent_tickets": selectors.requester_recent_tickets(user=user, ticket=ticket),
         "requester_ticket_count": selectors.requester_ticket_count(user=user, ticket=ticket),
@@ -346,14 +370,25 @@ def ticket_message(request, reference: str):
     data = form.cleaned_data
     internal = data["kind"] == "note"
     try:
-        message = services.ticket_message_post(
-            actor=user,
-            ticket=ticket,
-            body=data["body"],
-            internal=internal,
-            status=data["status"] or None,
-            attachments=data["attachments"],
-        )
+        if data["macro"]:
+            message = services.ticket_reply_with_macro(
+                actor=user,
+                ticket=ticket,
+                macro=selectors_macros.macro_get(user=user, macro_id=data["macro"]),
+                body=data["body"],
+                internal=internal,
+                status=data["status"] or None,
+                attachments=data["attachments"],
+            )
+        else:
+            message = services.ticket_message_post(
+                actor=user,
+                ticket=ticket,
+                body=data["body"],
+                internal=internal,
+                status=data["status"] or None,
+                attachments=data["attachments"],
+            )
     except NotFound:
         return not_found(request)
     except DomainError as exc:
@@ -387,3 +422,27 @@ def ticket_email_original(request, reference: str, inbound_id: int):
     response["Content-Disposition"] = f'inline; filename="{ticket.reference}-email-{found.pk}.eml"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@desk_required
+@require_POST
+def macro_new(request, reference: str):
+    """Keep a macro from the ticket page (an agent's own; support managers may share it)."""
+    ticket = _ticket_or_none(request.user, reference)
+    if ticket is None:
+        return not_found(request)
+    post = request.POST
+    try:
+        macro = services.macro_create(
+            actor=request.user,
+            name=post.get("name", ""),
+            body=post.get("body", ""),
+            shared=post.get("shared") == "1",
+            status=post.get("status", "") if post.get("status", "") in TicketStatus.values else "",
+            tags=post.get("tags", ""),
+        )
+    except DomainError as error:
+        messages.error(request, f"Macro not saved: {error.message}")
+        return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": ticket.reference}) + "#composer")
+    messages.success(request, f"Macro “{macro.name}” saved; pick it in the composer (m).")
+    return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": ticket.reference}) + "#composer")
