@@ -43,10 +43,20 @@ def test_email_in_reply_out_and_back_then_the_portal(
     in_thread(lambda: services.outbox_deliver_due(actor=None))  # the acknowledgement
     assert smtp_server.messages[-1].message["Subject"].startswith(f"[{reference}]")
 
+    in_thread(
+        lambda: services.macro_create(
+            actor=agent, name="Fixed in release", body="Hello {{ customer.name }}, fixed in today's release.", status="pending"
+        )
+    )
     browser = chromium()
     desk = sign_in(browser.new_context(), "agent", "pw-agent")
     desk.goto(f"{live_server_url}/tickets/{reference}/")
     expect(desk.locator(".event-mail").first).to_contain_text("Received by email")
+    # The macro, from the keyboard: m, then choose; its text arrives in the composer to be edited.
+    desk.keyboard.press("m")
+    expect(desk.locator("#macro-select")).to_be_focused()
+    desk.select_option("#macro-select", label="Fixed in release (mine)")
+    expect(desk.locator("#composer-body")).to_have_value("Hello Robin Roe, fixed in today's release.")
     desk.fill("#composer-body", "Fixed in today's release; the export now runs in the background.")
     shot = tmp_path / "screenshot.png"
     shot.write_bytes(SCREENSHOT)
@@ -55,6 +65,7 @@ def test_email_in_reply_out_and_back_then_the_portal(
     desk.wait_for_load_state("load")
     expect(desk.locator(".event-files img")).to_be_visible()
     expect(desk.locator(".event-mail-pending")).to_contain_text("Emailed to robin@roe.test · waiting to be sent")
+    assert in_thread(lambda: Ticket.objects.get(pk=received.email.ticket_id).status) == "pending"  # the macro's status
 
     assert in_thread(lambda: services.outbox_deliver_due(actor=None)).sent == 1
     reply = smtp_server.messages[-1].message
