@@ -13,6 +13,11 @@ def notifications_of(*, user, limit: int = PAGE) -> list[Notification]:
     )
 
 
+def notification_of(*, user, notification_id: int) -> Notification | None:
+    """One of the user's own notices; None for anyone else's, as for a missing one."""
+    return Notification.objects.filter(user=user, pk=notification_id).select_related("ticket").first()
+
+
 def unread_count(*, user, cap: int = 99) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).values("pk")[: cap + 1].count()
 

@@ -2,9 +2,9 @@
 
 ``outbox_*_enqueue`` run inside the caller's transaction, so a reply and its email
 commit together or not at all. ``outbox_deliver_due`` is the worker's step: it claims
-due rows one by one with a compare-and-set (several workers never take the same row,
-on PostgreSQL or SQLite), sends each through Django's email backend and records the
-outcome. A temporary failure (connection refused, a 4xx answer) leaves the row pending
+its batch of due rows in one compare-and-set statement marked with a token of its own
+(several workers never take the same row, on PostgreSQL or SQLite), sends each
+through Django's email backend and records the outcome. A temporary failure (connection refused, a 4xx answer) leaves the row pending
 with a later ``next_attempt_at`` (30 s, then 2, 10, 30 minutes, then hourly); a
 permanent refusal (5xx for every recipient) fails it at once. The admin shows every
 row's state and last error and can retry it.
@@ -259,16 +259,6 @@ def _claim_batch(pks: list[int], now) -> list[OutboundEmail]:
         status=OutboundEmail.Status.SENDING, lease_until=lease, claim=token
     )
     return list(OutboundEmail.objects.filter(claim=token).select_related("ticket").order_by("next_attempt_at", "id"))
-
-
-def _claim(pk: int, now) -> bool:
-    """Take one row for this worker; False when another worker took it first."""
-    lease = now + timedelta(seconds=settings.HELPDESK_OUTBOX_LEASE_SECONDS)
-    return bool(
-        OutboundEmail.objects.filter(_due(now), pk=pk).update(
-            status=OutboundEmail.Status.SENDING, lease_until=lease, claim=secrets.token_hex(16)
-        )
-    )
 
 
 def as_email_message(row: OutboundEmail, connection) -> mail.EmailMultiAlternatives:

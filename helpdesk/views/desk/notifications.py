@@ -38,11 +38,11 @@ def notification_count(request):
 @require_POST
 def notification_open(request, notification_id: int):
     """Mark one notice read and go to its ticket."""
-    items = [n for n in selectors_notifications.notifications_of(user=request.user, limit=500) if n.pk == notification_id]
-    services.notifications_mark_read(actor=request.user, ids=[notification_id])
-    if not items:
+    notice = selectors_notifications.notification_of(user=request.user, notification_id=notification_id)
+    if notice is None:
         return redirect("helpdesk:notifications")
-    return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": items[0].ticket.reference}))
+    services.notifications_mark_read(actor=request.user, ids=[notice.pk])
+    return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": notice.ticket.reference}))
 
 
 @desk_required

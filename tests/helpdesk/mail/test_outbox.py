@@ -158,10 +158,10 @@ def test_two_workers_never_take_the_same_message(ticket, agent):
     reply(ticket, agent)
     row = OutboundEmail.objects.get()
     now = timezone.now()
-    assert outbox._claim(row.pk, now) is True
-    assert outbox._claim(row.pk, now) is False  # the second worker finds it taken
+    assert [r.pk for r in outbox._claim_batch([row.pk], now)] == [row.pk]
+    assert outbox._claim_batch([row.pk], now) == []  # the second worker finds it taken
     # ... until the first worker's lease lapses (it died mid-send).
-    assert outbox._claim(row.pk, now + timedelta(seconds=301)) is True
+    assert [r.pk for r in outbox._claim_batch([row.pk], now + timedelta(seconds=301))] == [row.pk]
 
 
 def test_the_command_sends_and_reports(ticket, agent):
