@@ -6,8 +6,9 @@ its batch of due rows in one compare-and-set statement marked with a token of it
 (several workers never take the same row, on PostgreSQL or SQLite), sends each
 through Django's email backend and records the outcome. A temporary failure
 (connection refused, a 4xx answer) leaves the row pending with a later
-``next_attempt_at`` (30 s, then 2, 10, 30 minutes, then hourly); a permanent refusal (5xx for every recipient) fails it at once. The admin shows every
-row's state and last error and can retry it.
+``next_attempt_at`` (30 s, then 2, 10, 30 minutes, then hourly); a permanent refusal
+(5xx for every recipient) fails it at once. The admin shows every row's state and
+last error and can retry it.
 
 Delivery is at least once in one case only: a worker that dies after the server took
 the message and before the row is marked sent (its lease lapses and the row is sent
