@@ -53,6 +53,9 @@ class Customer(models.Model):
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     lifetime_value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when one of their tickets is marked as spam: their email is then ignored and the
+    # portal opens no ticket for them (services/ticket_removal.py). Cleared when restored.
+    blocked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -166,10 +169,16 @@ UNSOLVED_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING, 
 _UNSOLVED = Q(status__in=[status.value for status in UNSOLVED_STATUSES])
 
 
+class TicketRemoval(models.TextChoices):
+    SPAM = "spam", "Spam"
+    DELETED = "deleted", "Deleted"
+
+
 class Ticket(models.Model):
     Status = TicketStatus
     Priority = TicketPriority
     Channel = TicketChannel
+    Removal = TicketRemoval
 
     # Which status may follow which. Closed is final: a customer who writes
     # again after closing gets a new ticket.
@@ -221,6 +230,18 @@ class Ticket(models.Model):
     # search (one GIN index instead of matching tickets and messages separately).
     # Kept by services.search_document_refresh in the writing transaction.
     search_document = SearchVectorField(null=True, blank=True, editable=False)
+    # Set when this ticket was merged into another (services/ticket_merge.py): it is closed
+    # and its messages are on that one.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
+    )
+    # Marked as spam or deleted: hidden from every list, page and search (selectors.tickets_visible_to)
+    # and restorable until ``manage.py purge_removed_tickets`` deletes it for good.
+    removed = models.CharField(max_length=10, choices=TicketRemoval.choices, blank=True, default="")
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -228,6 +249,8 @@ class Ticket(models.Model):
             ("view_all_tickets", "Can see every ticket"),
             ("work_tickets", "Can reply to, assign and change tickets"),
             ("add_internal_note", "Can write internal notes"),
+            ("mark_spam", "Can mark tickets as spam (and restore those)"),
+            ("remove_ticket", "Can delete tickets and restore deleted ones"),
         ]
         # Every list states one status condition (selectors.list_scope): none, one status, or a
         # subset of the unsolved ones. Each has an index per sort that yields the order, so no
@@ -312,6 +335,10 @@ class Ticket(models.Model):
             models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
             models.Index(fields=["feature", "-updated_at"], name="ticket_feature_updated"),
             models.Index(fields=["status", "solved_at"], name="ticket_status_solved"),
+            # The "Deleted and spam" list and the purge: a handful of rows among millions.
+            models.Index(
+                fields=["-removed_at", "-id"], name="ticket_removed", condition=~Q(removed="")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -332,6 +359,10 @@ class Ticket(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == TicketStatus.CLOSED
+
+    @property
+    def is_removed(self) -> bool:
+        return bool(self.removed)
 
     @property
     def waiting_on_desk(self) -> bool:
@@ -382,6 +413,8 @@ class TicketEvent(models.Model):
         SUBJECT = "subject", "Subject changed"
         REQUESTER = "requester", "Requester changed"
         CC = "cc", "CCs changed"
+        MERGED = "merged", "Merged"
+        REMOVED = "removed", "Removed or restored"
 
     MESSAGE_KINDS = frozenset({Kind.REPLY, Kind.NOTE})
 
@@ -451,6 +484,7 @@ class AuditEvent(models.Model):
         "mail_template": "Email template",
         "mailbox": "IMAP mailbox",
         "macro": "Macro",
+        "ticket": "Ticket",
     }
     ACTIONS = {
         "user.created": "Person added",
@@ -489,6 +523,11 @@ class AuditEvent(models.Model):
         "mailbox.updated": "IMAP mailbox changed",
         "macro.created": "Macro added",
         "macro.updated": "Macro changed",
+        "ticket.merged": "Ticket merged into another",
+        "ticket.marked_spam": "Ticket marked as spam",
+        "ticket.deleted": "Ticket deleted",
+        "ticket.restored": "Ticket restored",
+        "ticket.purged": "Ticket deleted for good",
     }
 
     class Meta:

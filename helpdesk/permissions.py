@@ -64,6 +64,8 @@ def is_portal_user(user: User | None) -> bool:
 
 
 def can_view_ticket(user: User | None, ticket: Ticket) -> bool:
+    if ticket.removed:  # spam and deleted tickets are out of everyone's sight until restored
+        return False
     if can_view_all_tickets(user):
         return True
     customer = customer_of(user)
@@ -318,3 +320,37 @@ def can_view_attachment(user: User | None, attachment) -> bool:
 def can_invite_customers(user: User | None) -> bool:
     """Sending a customer a link to choose a portal password (support managers)."""
     return _active(user) and user.has_perm("helpdesk.invite_customer")
+
+
+def can_merge_tickets(user: User | None) -> bool:
+    return can_work_tickets(user)
+
+
+def can_mark_spam(user: User | None) -> bool:
+    """Marking a ticket as spam (hides it, blocks its sender), and restoring tickets marked so."""
+    return can_work_tickets(user) and user.has_perm("helpdesk.mark_spam")
+
+
+def can_delete_tickets(user: User | None) -> bool:
+    """Deleting a ticket (restorable until it is purged) and restoring deleted ones: support managers."""
+    return can_view_all_tickets(user) and user.has_perm("helpdesk.remove_ticket")
+
+
+def can_restore_ticket(user: User | None, ticket: Ticket) -> bool:
+    if ticket.removed == "spam":
+        return can_mark_spam(user) or can_delete_tickets(user)
+    return can_delete_tickets(user)
+
+
+def can_view_removed_tickets(user: User | None) -> bool:
+    return can_mark_spam(user) or can_delete_tickets(user)
+
+
+def removed_kinds_visible_to(user: User | None) -> list[str]:
+    """Which removed tickets the "Deleted and spam" list shows ``user``: those they could restore."""
+    kinds = []
+    if can_mark_spam(user) or can_delete_tickets(user):
+        kinds.append("spam")
+    if can_delete_tickets(user):
+        kinds.append("deleted")
+    return kinds

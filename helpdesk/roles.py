@@ -16,6 +16,7 @@ _TICKET_WORK = [
     "helpdesk.view_all_tickets",
     "helpdesk.work_tickets",
     "helpdesk.add_internal_note",
+    "helpdesk.mark_spam",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -63,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.add_mailbox",
         "helpdesk.change_mailbox",
         "helpdesk.view_mailbox",
+        # Deleting tickets (restorable for 30 days) and restoring them.
+        "helpdesk.remove_ticket",
         # Shared macros (agents keep their own on the ticket page).
         "helpdesk.add_macro",
         "helpdesk.change_macro",

@@ -267,11 +267,13 @@ def list_scope(user, filters: TicketFilters) -> ListScope:
 
 def tickets_visible_to(user) -> QuerySet[Ticket]:
     """The tickets ``user`` may see: all for the desk, their own for a customer, none otherwise."""
+    # Spam and deleted tickets are hidden from everyone: the "Deleted and spam" list
+    # (selectors_removed.py) is the only way to them until they are restored.
     if permissions.can_view_all_tickets(user):
-        return Ticket.objects.all()
+        return Ticket.objects.filter(removed="")
     customer = permissions.customer_of(user)
     if customer is not None:
-        return Ticket.objects.filter(requester=customer)
+        return Ticket.objects.filter(requester=customer, removed="")
     return Ticket.objects.none()
 
 
@@ -447,8 +449,16 @@ def _attach_directory(tickets: list[Ticket], *, viewer) -> None:
     """Give each ticket its team and feature from the cached pick-lists instead of two more queries.
 
     One the cache does not hold (written around the application) is fetched, all
-    such in one query per kind.
+    such in one query per kind. The tickets some were merged into come in one query
+    when there are any (a join on every list would cost planning time for a rare column).
     """
+    merged = {t.merged_into_id for t in tickets} - {None}
+    if merged:
+        into = Ticket.objects.only("id", "number", "subject").in_bulk(merged)
+        field = Ticket._meta.get_field("merged_into")
+        for ticket in tickets:
+            if ticket.merged_into_id is not None:
+                field.set_cached_value(ticket, into.get(ticket.merged_into_id))
     if not any(t.team_id is not None or t.feature_id is not None for t in tickets):
         return
     lists = directory_cache.pick_lists(viewer)

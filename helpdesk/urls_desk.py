@@ -19,6 +19,8 @@ urlpatterns = [
     path("inbox/matching/", desk.inbox_matching, name="inbox_matching"),
     path("inbox/rows/", desk.inbox_rows, name="inbox_rows"),
     path("audit/", desk.audit_log, name="audit_log"),
+    path("removed/", desk.removed_list, name="removed_list"),
+    path("removed/<str:reference>/restore/", desk.ticket_restore, name="ticket_restore"),
     path("tickets/new/", desk.ticket_new, name="ticket_new"),
     path("tickets/new/requester/", desk.requester_lookup, name="requester_lookup"),
     path("tickets/<str:reference>/", desk.ticket_detail, name="ticket_detail"),
@@ -28,6 +30,9 @@ urlpatterns = [
     path("tickets/<str:reference>/cc/", desk.ticket_cc, name="ticket_cc"),
     path("tickets/<str:reference>/macros/new/", desk.macro_new, name="macro_new"),
     path("tickets/<str:reference>/follow/", desk.ticket_follow, name="ticket_follow"),
+    path("tickets/<str:reference>/merge/", desk.ticket_merge, name="ticket_merge"),
+    path("tickets/<str:reference>/spam/", desk.ticket_spam, name="ticket_spam"),
+    path("tickets/<str:reference>/delete/", desk.ticket_delete, name="ticket_delete"),
     path(
         "tickets/<str:reference>/emails/<int:inbound_id>/",
         desk.ticket_email_original,

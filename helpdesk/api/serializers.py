@@ -157,6 +157,9 @@ class TicketSerializer(serializers.Serializer):
     allowed_statuses = serializers.SerializerMethodField(
         help_text="The statuses the caller may move the ticket to now (transition table and their rights)."
     )
+    merged_into = serializers.SerializerMethodField(
+        help_text="The reference of the ticket this one was merged into (it is then closed), or null."
+    )
 
     def to_representation(self, ticket) -> dict[str, Any]:
         data = super().to_representation(ticket)
@@ -167,6 +170,9 @@ class TicketSerializer(serializers.Serializer):
 
     def get_priority(self, ticket) -> str:
         return TicketPriority(ticket.priority).slug
+
+    def get_merged_into(self, ticket) -> str | None:
+        return ticket.merged_into.reference if ticket.merged_into_id is not None else None
 
     def get_organization(self, ticket) -> str | None:
         return ticket.organization.name if ticket.organization_id is not None else None
@@ -357,4 +363,17 @@ class MessageCreateSerializer(StrictSerializer):
             f"Files (multipart/form-data, the field repeated): at most {settings.HELPDESK_ATTACHMENTS_PER_MESSAGE}, "
             f"{settings.HELPDESK_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB each."
         ),
+    )
+
+
+class TicketMergeSerializer(serializers.Serializer):
+    into = serializers.CharField(max_length=40, help_text="The reference of the ticket to merge into, such as `HD-1042`.")
+    notice = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64 * 1024,
+        help_text="What the merged ticket's requester is told (a public reply, emailed); the standard text when left out.",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The merged ticket's version as you saw it (or send If-Match)."
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from helpdesk.api import views
+from helpdesk.api import views, views_actions
 from helpdesk.api.index import ApiIndexView
 
 app_name = "api"
@@ -14,5 +14,8 @@ urlpatterns = [
     path("tickets/", views.TicketListView.as_view(), name="ticket-list"),
     path("tickets/<str:reference>/", views.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<str:reference>/messages/", views.TicketMessagesView.as_view(), name="ticket-messages"),
+    path("tickets/<str:reference>/merge/", views_actions.TicketMergeView.as_view(), name="ticket-merge"),
+    path("tickets/<str:reference>/spam/", views_actions.TicketSpamView.as_view(), name="ticket-spam"),
+    path("tickets/<str:reference>/restore/", views_actions.TicketRestoreView.as_view(), name="ticket-restore"),
     path("attachments/<int:attachment_id>/", views.AttachmentContentView.as_view(), name="attachment-content"),
 ]

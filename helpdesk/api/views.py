@@ -460,6 +460,27 @@ class TicketDetailView(ApiView):
         )
         return _ticket_response(request, selectors.ticket_get(user=request.user, reference=reference))
 
+    @extend_schema(
+        operation_id="tickets_destroy",
+        tags=["tickets"],
+        request=None,
+        parameters=[REFERENCE],
+        responses={
+            204: OpenApiResponse(description="Deleted: hidden from everyone, restorable for 30 days."),
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+        description=(
+            "Delete the ticket (support managers). It is hidden from every list and page and can be restored with "
+            "`POST …/restore/` for `HELPDESK_REMOVED_RETENTION_DAYS` (30) days; then it is deleted for good."
+        ),
+    )
+    def delete(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get(user=request.user, reference=reference)
+        services.ticket_delete(actor=request.user, ticket=ticket)
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
 
 # --- messages -------------------------------------------------------------------------------------
 

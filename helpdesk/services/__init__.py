@@ -56,6 +56,8 @@ from helpdesk.services.people import (
     user_update,
 )
 from helpdesk.services.ticket_bulk import BulkResult, status_refusal, ticket_bulk_tag, ticket_bulk_update
+from helpdesk.services.ticket_merge import merge_notice, ticket_merge
+from helpdesk.services.ticket_removal import ticket_delete, ticket_mark_spam, ticket_restore, tickets_purge_removed
 from helpdesk.services.tickets import (
     UNSET,
     ticket_close_solved,
@@ -128,4 +130,10 @@ __all__ = [
     "ticket_cc_remove",
     "ticket_follow",
     "ticket_requester_change",
+    "merge_notice",
+    "ticket_merge",
+    "ticket_delete",
+    "ticket_mark_spam",
+    "ticket_restore",
+    "tickets_purge_removed",
 ]

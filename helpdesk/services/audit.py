@@ -35,6 +35,7 @@ OBJECT_TYPES: dict[str, str] = {
     "helpdesk.mailtemplate": "mail_template",
     "helpdesk.mailbox": "mailbox",
     "helpdesk.macro": "macro",
+    "helpdesk.ticket": "ticket",
 }
 
 # What the log says instead of a password (or its hash).

@@ -136,7 +136,22 @@ def _too_large(raw: bytes, *, source: str) -> InboundEmail:
     )
 
 
+def _followed(ticket: Ticket | None) -> Ticket | None:
+    """Where a reply to ``ticket`` belongs: the ticket it was merged into, if so; None when it was removed."""
+    for _ in range(10):  # merges chain (A into B, B into C); a cycle is impossible but never loops forever
+        if ticket is None or ticket.removed:
+            return None
+        if ticket.merged_into_id is None:
+            return ticket
+        ticket = Ticket.objects.select_related("requester").filter(pk=ticket.merged_into_id).first()
+    return ticket
+
+
 def _thread_ticket(parsed: parse.ParsedMail) -> Ticket | None:
+    return _followed(_referenced_ticket(parsed))
+
+
+def _referenced_ticket(parsed: parse.ParsedMail) -> Ticket | None:
     ids = parsed.thread_ids
     if ids:
         for model in (OutboundEmail, InboundEmail):
@@ -227,6 +242,8 @@ def _store(raw: bytes, parsed: parse.ParsedMail, *, source: str, actor) -> Inbou
             f"{settings.HELPDESK_MAIL_SENDER_WINDOW_SECONDS // 60} minutes"
         )
     sender = Customer.objects.filter(email__iexact=parsed.from_email).first()
+    if sender is not None and sender.blocked_at is not None:
+        return ignored("the sender is blocked (a ticket of theirs was marked as spam)")
     ticket = _thread_ticket(parsed)
     sender = sender or _sender_customer(parsed)
     uploads, left_out = _uploads(parsed)

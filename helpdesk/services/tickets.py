@@ -225,6 +225,8 @@ def ticket_create(
         _require(own is not None, "Only customers and agents can open tickets.")
         if requester is not None and requester.pk != own.pk:
             raise ActionForbidden("You can only open tickets for yourself.", field="requester")
+        # Their earlier ticket was marked as spam (services/ticket_removal.py).
+        _require(own.blocked_at is None, "This account cannot open tickets. Please contact us another way.")
         requester = own
         tags = list(tags)
         given = {"assignee": assignee, "team": team, "tags": tags, "feature": feature}

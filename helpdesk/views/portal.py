@@ -222,9 +222,20 @@ def _render_detail(request, customer: Customer, ticket: Ticket, *, body: str = "
             "reply_body": body,
             "reply_error": error,
             "can_mark_solved": permissions.can_mark_solved(request.user, ticket),
+            "merged_into": _merged_into(request, ticket),
         },
         status=status,
     )
+
+
+def _merged_into(request, ticket: Ticket) -> Ticket | None | bool:
+    """The request this one goes on in: the ticket when the customer may open it, True when not, else None."""
+    if ticket.merged_into_id is None:
+        return None
+    try:
+        return selectors.ticket_get(user=request.user, reference=ticket.merged_into.reference)
+    except NotFound:
+        return True
 
 
 @portal_view

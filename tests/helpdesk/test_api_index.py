@@ -16,7 +16,8 @@ def test_index_lists_every_endpoint_and_links_schema_and_docs(client, db, settin
     assert (index["schema"], index["docs"]) == ("/api/schema/", "/api/docs/")
     endpoints = {e["url"]: e["methods"] for e in index["endpoints"]}
     assert set(endpoints["/api/v1/tickets/"]) == {"GET", "POST"}
-    assert set(endpoints["/api/v1/tickets/{reference}/"]) == {"GET", "PATCH"}
+    assert set(endpoints["/api/v1/tickets/{reference}/"]) == {"GET", "PATCH", "DELETE"}
+    assert set(endpoints["/api/v1/tickets/{reference}/merge/"]) == {"POST"}
     assert set(endpoints["/api/v1/tickets/{reference}/messages/"]) == {"GET", "POST"}
     assert "POST" in endpoints["/api/v1/auth/token/"]
     assert all(text for methods in endpoints.values() for text in methods.values()), "every method says what it does"

@@ -92,8 +92,8 @@ def test_date_filters_are_inclusive_days(manager_client, manager):
     ("params", "field"),
     [
         ({"who": "nobody-here"}, "who"),
-        ({"type": "ticket"}, "type"),
-        ({"action": "ticket.deleted"}, "action"),
+        ({"type": "spaceship"}, "type"),
+        ({"action": "ticket.teleported"}, "action"),
         ({"since": "yesterday"}, "since"),
         ({"until": "9999-12-31"}, "until"),
         ({"since": "2025-03-02", "until": "2025-03-01"}, "since"),

@@ -15,6 +15,7 @@ from helpdesk.views.desk.notifications import (
     notifications_read_all,
 )
 from helpdesk.views.desk.people import requester_invite, ticket_cc, ticket_follow, ticket_requester
+from helpdesk.views.desk.ticket_actions import removed_list, ticket_delete, ticket_merge, ticket_restore, ticket_spam
 from helpdesk.views.desk.tickets import (
     macro_new,
     ticket_detail,
@@ -36,6 +37,11 @@ def no_role(request):
 
 
 __all__ = [
+    "removed_list",
+    "ticket_delete",
+    "ticket_merge",
+    "ticket_restore",
+    "ticket_spam",
     "audit_log",
     "home",
     "inbox",

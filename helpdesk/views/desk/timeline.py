@@ -123,6 +123,12 @@ def phrase_for(event: TicketEvent, *, user_labels: dict[str, str]) -> Phrase:
         return [("copied ", False), (new, True)] if new else [("stopped copying ", False), (old, True)]
     if event.kind == Kind.SUBJECT:
         return [("changed subject from ", False), (old, True), (" to ", False), (new, True)]
+    if event.kind == Kind.MERGED:
+        if old:
+            return [("merged ", False), (old, True), (" into this ticket", False)]
+        return [("merged this ticket into ", False), (new, True)]
+    if event.kind == Kind.REMOVED:
+        return _removal_phrase(old, new)
     if event.kind == Kind.TAGS:
         before, after = set(old.split()), set(new.split())
         phrase: Phrase = []
@@ -135,6 +141,16 @@ def phrase_for(event: TicketEvent, *, user_labels: dict[str, str]) -> Phrase:
             phrase += [("removed tag" + ("s " if len(removed) > 1 else " "), False), (", ".join(removed), True)]
         return phrase or [("changed tags", False)]
     return [(event.get_kind_display().lower(), False)]
+
+
+_REMOVAL_WORDS = {"spam": "marked the ticket as spam", "deleted": "deleted the ticket"}
+
+
+def _removal_phrase(old: str, new: str) -> Phrase:
+    if new:
+        return [(_REMOVAL_WORDS.get(new, "removed the ticket"), False)]
+    was = "spam" if old == "spam" else "deleted"
+    return [("restored the ticket (it was ", False), (was, True), (")", False)]
 
 
 def _actor_label(event: TicketEvent, requester: Any) -> str:
