@@ -153,6 +153,9 @@ class MessageForm(forms.Form):
     macro = forms.CharField(required=False, max_length=20)
     kind = forms.ChoiceField(choices=[("reply", "Public reply"), ("note", "Internal note")])
     status = forms.ChoiceField(required=False, choices=[("", "—")] + STATUS_CHOICES)
+    # "Then open the next ticket" of the list the agent came from (``list``: its query string).
+    then_next = forms.BooleanField(required=False)
+    list = forms.CharField(required=False, max_length=2000)
 
 
 class NewTicketForm(_RoutingForm):

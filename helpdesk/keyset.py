@@ -21,6 +21,9 @@ from helpdesk.errors import InvalidInput
 
 T = TypeVar("T")
 
+# The largest page any list hands out, whatever page_size asks for.
+MAX_PAGE_SIZE = 100
+
 
 @dataclass(frozen=True)
 class SortKey:

@@ -82,6 +82,9 @@
     var form = target.form;
     var button = null;
     if (form.id === "composer") {
+      var thenNext = form.querySelector('input[name="then_next"]');
+      // Shift sends and opens the next ticket this once; without it the box says what happens.
+      if (thenNext && event.shiftKey) thenNext.checked = true;
       var mode = form.dataset.mode || form.dataset.defaultMode || "reply";
       button = form.querySelector('button[name="kind"][value="' + mode + '"]') ||
                form.querySelector('button[name="kind"]');
@@ -392,6 +395,17 @@
       composer.addEventListener("submit", function () {
         clearTimeout(timer);
         try { storage.removeItem(key); } catch (error) { /* ignore */ }
+      });
+    }
+    // "Then open the next ticket" stays as the agent left it, from one ticket to the next.
+    var thenNextBox = composer.querySelector("input[data-remember]");
+    if (thenNextBox && storage) {
+      var rememberKey = thenNextBox.dataset.remember;
+      try {
+        if (!thenNextBox.checked && storage.getItem(rememberKey) === "1") thenNextBox.checked = true;
+      } catch (error) { /* ignore */ }
+      thenNextBox.addEventListener("change", function () {
+        try { storage.setItem(rememberKey, thenNextBox.checked ? "1" : "0"); } catch (error) { /* ignore */ }
       });
     }
     composer.querySelectorAll('button[name="kind"]').forEach(function (button) {

@@ -17,6 +17,7 @@ from helpdesk.forms import BULK_ACTIONS, BULK_MATCHING_LIMIT, PRIORITY_CHOICES, 
 from helpdesk.models import Ticket, TicketPriority, parse_reference
 from helpdesk.templatetags.inbox import count_label
 from helpdesk.views.desk._common import desk_required, load_options
+from helpdesk.views.desk.lists import remember_list
 
 FILTER_PARAMS = ("status", "priority", "assignee", "team", "tag", "feature", "q", "requester")
 
@@ -64,6 +65,8 @@ def inbox(request):
         filters, scope, page = _list_page(request)
     except InvalidInput as exc:
         error = exc
+    else:
+        remember_list(request)
     view = request.GET.get("view") or default_view
     searching = scope is not None and scope.searching
     context = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from helpdesk.views.desk._common import (
     load_options,
     not_found,
 )
+from helpdesk.views.desk.lists import list_origin, next_ticket
 from helpdesk.views.desk.refused import RefusedSubmission
 from helpdesk.views.desk.timeline import build_timeline, describe_changes
 
@@ -168,6 +170,9 @@ def render_ticket(
         "conflict": conflict,
         "page_error": page_error,
         "ws_path": f"/ws/tickets/{ticket.reference}/",
+        # A refused message comes back with the list its page was opened from, whatever the session says now.
+        "list_origin": list_origin(request, composer_form.data.get("list") if composer_form.is_bound else None),
+        "then_next": bool(composer_form.is_bound and composer_form.data.get("then_next")),
     }
     return render(request, "helpdesk/ticket_detail.html", context, status=status)
 
@@ -373,6 +378,7 @@ def ticket_message(request, reference: str):
         return _refuse(request, ticket, form="composer", status=400, page_error=files_lost)
     data = form.cleaned_data
     internal = data["kind"] == "note"
+    before = copy.copy(ticket)  # where it stood in the agent's list, for "then open the next ticket"
     try:
         if data["macro"]:
             message = services.ticket_reply_with_macro(
@@ -408,8 +414,24 @@ def ticket_message(request, reference: str):
     text = "Internal note added." if internal else "Reply sent."
     if after.status != ticket.status:
         text += f" {after.reference} is now {after.get_status_display().lower()}."
+    if data["then_next"]:
+        return _to_next_ticket(request, before, text)
     messages.success(request, text)
     return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": after.reference}) + f"#e{message.pk}")
+
+
+def _to_next_ticket(request, before, text: str):
+    """After a message sent with "then open the next ticket": that ticket, or the list when this was its last."""
+    origin = list_origin(request, request.POST.get("list"))
+    if origin is None:
+        messages.success(request, text)
+        return redirect("helpdesk:inbox")
+    following = next_ticket(request, origin, before)
+    if following is None:
+        messages.success(request, f"{text} {before.reference} was the last ticket in {origin.label}.")
+        return redirect(origin.url)
+    messages.success(request, f"{text} Next in {origin.label}: {following.reference}.")
+    return redirect("helpdesk:ticket_detail", reference=following.reference)
 
 
 @desk_required
