@@ -7,14 +7,17 @@ their roles change, on every command and before every event it forwards, and rea
 frames with ``helpdesk.jsonsafe``. ``TicketWatchConsumer`` is the "agent collision"
 notice: agents watching a ticket hear when someone else changes it, and the page
 offers to reload before they write over a change they have not seen (the version
-check refuses it anyway). ``DeskConsumer`` is the inbox's socket: every ticket
+check refuses it anyway); they also hear who else has the ticket open and who is
+typing on it (``presence`` frames). ``DeskConsumer`` is the inbox's socket: every ticket
 change on the desk as a compact line, from which the page decides whether to fetch
 its rows again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -117,8 +120,24 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
         await self.ensure_access()
 
 
+# A client sends ``typing`` as keys are pressed; the others hear of it at most this often.
+TYPING_BROADCAST_SECONDS = 2.0
+
+
 class TicketWatchConsumer(AccessCheckedConsumer):
+    """``/ws/tickets/<reference>/``: changes of one ticket, and the presence of the others looking at it.
+
+    Client frames: ``ping`` (every 30 s; answered ``pong``, and tells the others this
+    viewer is still here), ``{"type": "typing", "mode": "reply" | "note"}``. Server
+    frames: ``hello``, ``ticket.changed``, ``presence`` (``events.presence_frame``) and
+    ``error``. A viewer's own presence never comes back to it.
+    """
+
     group: str | None = None
+    conn: str = ""
+    username: str = ""
+    name: str = ""
+    typing_sent_at: float = 0.0
 
     def is_allowed(self, user) -> bool:
         return permissions.can_watch_tickets_live(user)
@@ -128,9 +147,11 @@ class TicketWatchConsumer(AccessCheckedConsumer):
         if not permissions.can_watch_tickets_live(user):
             return None
         try:
-            return selectors.ticket_get(user=user, reference=reference)
+            ticket = selectors.ticket_get(user=user, reference=reference)
         except DomainError:
             return None
+        self.username, self.name = user.get_username(), user.get_full_name() or user.get_username()
+        return ticket
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -144,17 +165,63 @@ class TicketWatchConsumer(AccessCheckedConsumer):
             return
         await self.start_access(user)
         self.group = events.ticket_group(ticket.pk)
+        # Channel names are the layer's business: the clients see only a short hash of one.
+        self.conn = hashlib.sha256(self.channel_name.encode()).hexdigest()[:16]
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send(text_data=json.dumps({"type": "hello", "ticket": ticket.reference, "version": ticket.version}))
+        await self._announce(events.VIEWING, reply_to=self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         if self.group:
+            if self.conn:
+                await self._announce(events.LEFT)
             await self.channel_layer.group_discard(self.group, self.channel_name)
         await super().disconnect(code)
 
+    def _presence(self, state: str, *, mode: str | None = None, reply_to: str | None = None) -> dict:
+        return events.presence_payload(
+            conn=self.conn, username=self.username, name=self.name, state=state, mode=mode, reply_to=reply_to
+        )
+
+    async def _announce(self, state: str, *, mode: str | None = None, reply_to: str | None = None) -> None:
+        await self.channel_layer.group_send(self.group, self._presence(state, mode=mode, reply_to=reply_to))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame = await self.read_frame(text_data, bytes_data)
+        if frame is None:
+            return
+        kind = frame.get("type")
+        if kind not in ("ping", "typing"):
+            await self.send_error("unknown_type", "Frames here are ping and typing.")
+            return
+        mode = frame.get("mode", "reply")
+        if kind == "typing" and mode not in events.TYPING_MODES:
+            await self.send_error("bad_mode", "A typing frame's mode is reply or note.")
+            return
+        # Rights can be withdrawn while a socket is open: checked on every command.
+        if not await self.ensure_access():
+            return
+        if kind == "ping":
+            await self.send(text_data=json.dumps({"type": "pong"}))
+            await self._announce(events.VIEWING)  # the heartbeat the others expire silent viewers by
+            return
+        now = time.monotonic()
+        if now - self.typing_sent_at >= TYPING_BROADCAST_SECONDS:
+            self.typing_sent_at = now
+            await self._announce(events.TYPING, mode=mode)
+
     async def ticket_changed(self, event: dict) -> None:
         await self.forward(event)
+
+    async def ticket_presence(self, event: dict) -> None:
+        if event.get("conn") == self.conn:
+            return
+        await self.forward(events.presence_frame(event))
+        reply_to = event.get("reply_to")
+        if reply_to and not self.closing:
+            # A newcomer: tell them this viewer was already here.
+            await self.channel_layer.send(reply_to, self._presence(events.VIEWING))
 
 
 class DeskConsumer(AccessCheckedConsumer):

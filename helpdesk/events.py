@@ -7,6 +7,10 @@ Groups:
 - ``user_group(id)``: every socket of one person (their access ended or changed);
 - ``session_group(key)``: the sockets of one signed-in browser session (it signed out).
 
+Presence (who has a ticket open, who is typing on it) is not a database change: the
+ticket socket sends ``ticket.presence`` to the ticket's group itself, as it happens,
+with the payload built here (``presence_payload``).
+
 Payloads carry no message bodies: a listener learns *that* something changed and
 fetches it through the selectors, which apply its permissions.
 """
@@ -26,6 +30,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 TICKET_CHANGED = "ticket.changed"
+TICKET_PRESENCE = "ticket.presence"
 DESK_TICKETS_CHANGED = "desk.tickets_changed"
 # Lines per desk message. Every desk socket checks its user's access (one query) before it
 # forwards a message, so a bulk change of 500 tickets goes out as five messages, not 500.
@@ -62,6 +67,39 @@ def desk_tickets_changed_payload(*, lines: list[dict[str, Any]]) -> dict[str, An
     selectors (``/inbox/rows/``), which apply the viewer's rights.
     """
     return {"type": DESK_TICKETS_CHANGED, "tickets": lines}
+
+
+# What a person on a ticket page is doing, as the other viewers hear it.
+VIEWING = "viewing"
+TYPING = "typing"
+LEFT = "left"
+TYPING_MODES = ("reply", "note")
+
+
+def presence_payload(
+    *, conn: str, username: str, name: str, state: str, mode: str | None = None, reply_to: str | None = None
+) -> dict[str, Any]:
+    """One viewer's presence on a ticket (the group message; the socket sends its client ``presence_frame``).
+
+    ``conn`` names the connection (a person may have the ticket open in two tabs);
+    ``reply_to`` is set when a viewer arrives: the others answer that channel directly
+    with their own presence, so the newcomer learns who was already there.
+    """
+    payload: dict[str, Any] = {
+        "type": TICKET_PRESENCE,
+        "conn": conn,
+        "user": {"username": username, "name": name},
+        "state": state,
+        "mode": mode if state == TYPING else None,
+    }
+    if reply_to is not None:
+        payload["reply_to"] = reply_to
+    return payload
+
+
+def presence_frame(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the client receives of a ``ticket.presence``: ``{"type": "presence", "conn", "user", "state", "mode"}``."""
+    return {"type": "presence", **{key: payload[key] for key in ("conn", "user", "state", "mode")}}
 
 
 def _send(groups: list[str], payload: dict[str, Any]) -> None:

@@ -453,10 +453,11 @@
     watchTicket(page);
   }
 
-  // --- collision notice: someone else changed this ticket ------------------------------------
+  // --- collision notice: someone else changed this ticket; who else is viewing or typing ------------
   function watchTicket(root) {
     var banner = document.getElementById("collision");
     if (!banner || typeof window.helpdeskSocket !== "function" || !root.dataset.wsPath) return;
+    var presence = watchPresence(root);
     var rendered = parseInt(root.dataset.version, 10) || 0;
     var names = {};
     try {
@@ -475,6 +476,8 @@
     };
 
     var onFrame = function (frame) {
+      if (frame.type === "presence") { presence.heard(frame); return; }
+      if (frame.type === "hello") presence.reset();  // after a reconnect the others announce themselves again
       if (typeof frame.version !== "number" || frame.version <= rendered) return;
       if (frame.type === "hello") {
         // Changed between this page's render and the socket opening (or while it was down).
@@ -495,7 +498,79 @@
     var dismiss = banner.querySelector(".collision-dismiss");
     if (dismiss) dismiss.addEventListener("click", function () { banner.hidden = true; });
     // The version check refuses a stale save anyway; the socket only warns before one is typed.
-    window.helpdeskSocket(root.dataset.wsPath, { onFrame: onFrame });
+    presence.use(window.helpdeskSocket(root.dataset.wsPath, { onFrame: onFrame }));
+  }
+
+  // Who else has this ticket open, and who is typing a reply or a note. The server sends a viewer's
+  // presence when they arrive, on every heartbeat (their ping, every 30 s) and when they leave;
+  // a viewer not heard for 75 s (a closed laptop) and typing not heard for 6 s are dropped here.
+  var VIEWER_EXPIRES_MS = 75000;
+  var TYPING_EXPIRES_MS = 6000;
+  var TYPING_SEND_EVERY_MS = 2000;
+
+  function watchPresence(root) {
+    var line = document.getElementById("presence");
+    var me = root.dataset.me || "";
+    var others = {};  // by connection: a person may have the ticket open twice
+    var socket = null;
+
+    var render = function () {
+      if (!line) return;
+      var now = Date.now();
+      var typing = {};
+      var viewing = {};
+      Object.keys(others).forEach(function (conn) {
+        var seen = others[conn];
+        if (now - seen.at > VIEWER_EXPIRES_MS) { delete others[conn]; return; }
+        if (seen.typingUntil > now) typing[seen.name] = seen.mode;
+        else viewing[seen.name] = true;
+      });
+      var parts = [];
+      Object.keys(typing).sort().forEach(function (name) {
+        parts.push(name + " is typing " + (typing[name] === "note" ? "an internal note" : "a reply"));
+        delete viewing[name];
+      });
+      var lookers = Object.keys(viewing).sort();
+      if (lookers.length) parts.push(lookers.join(", ") + (lookers.length > 1 ? " are" : " is") + " viewing");
+      line.textContent = parts.join(" · ");
+      line.hidden = !parts.length;
+      line.classList.toggle("presence-typing", Object.keys(typing).length > 0);
+    };
+    setInterval(render, 2000);
+
+    var composer = document.getElementById("composer");
+    var body = composer && composer.querySelector("textarea[name=body]");
+    if (body) {
+      var lastSent = 0;
+      body.addEventListener("input", function () {
+        var now = Date.now();
+        if (!socket || now - lastSent < TYPING_SEND_EVERY_MS) return;
+        var mode = composer.dataset.mode === "note" ? "note" : "reply";
+        if (socket.send({ type: "typing", mode: mode })) lastSent = now;
+      });
+    }
+
+    return {
+      use: function (handle) { socket = handle; },
+      reset: function () { others = {}; render(); },
+      heard: function (frame) {
+        var user = frame.user || {};
+        if (typeof frame.conn !== "string" || !user.username || user.username === me) return;
+        if (frame.state === "left") {
+          delete others[frame.conn];
+        } else {
+          var entry = others[frame.conn] || { typingUntil: 0, mode: "reply" };
+          entry.name = String(user.name || user.username);
+          entry.at = Date.now();
+          if (frame.state === "typing") {
+            entry.typingUntil = Date.now() + TYPING_EXPIRES_MS;
+            entry.mode = frame.mode === "note" ? "note" : "reply";
+          }
+          others[frame.conn] = entry;
+        }
+        render();
+      }
+    };
   }
 })();
 

@@ -8,6 +8,9 @@
  * password changed (the next page load asks to sign in), 4403 account switched off or right
  * withdrawn, 4404 no such ticket; retrying would not help. Without websockets (an old proxy, a
  * policy) it does nothing: every page works without it.
+ *
+ * It returns { send(frame) }: sends a JSON frame on the connection open now, and returns false
+ * (sending nothing) while there is none.
  */
 (function () {
   "use strict";
@@ -71,6 +74,12 @@
       if (socket) { try { socket.close(); } catch (error) { /* ignore */ } }
     });
     connect();
-    return socket;
+    return {
+      send: function (frame) {
+        if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+        try { socket.send(JSON.stringify(frame)); } catch (error) { return false; }
+        return true;
+      }
+    };
   };
 })();
