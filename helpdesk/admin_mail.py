@@ -2,13 +2,17 @@
 
 Outgoing and incoming emails are read-only; the only write is "send again", through
 ``services.outbox_retry``. Templates are saved through ``services.mail_template_save``
-(checked, audited) and show a preview of every part with sample values.
+(checked, audited) and show a preview of every part with sample values: of the saved
+wording, and of the edits being typed (``preview/``, before anything is saved).
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -132,6 +136,27 @@ class MailTemplateForm(forms.ModelForm):
         return cleaned
 
 
+def _preview_html(key: str, subject: str, body: str, *, edited: bool = False) -> str:
+    """An email as it would go out, with its template's sample values: subject, HTML part, plain-text part."""
+    default = templates.DEFAULTS.get(key)
+    if default is None:
+        return "—"
+    try:
+        rendered = templates.render(subject=subject, body=body, values=default.placeholders)
+    except Exception as error:  # a template that fails on real values is shown, not raised
+        return format_html('<p class="errornote">This template does not render: {}</p>', error)
+    return format_html(
+        '<p class="mail-preview-state">{}</p>'
+        '<p><strong>Subject:</strong> {}</p><div class="mail-preview-html">{}</div>'
+        '<p><strong>Plain text:</strong></p><pre class="mail-preview-text">{}</pre>',
+        "Your edits, not saved yet." if edited else "As saved.",
+        rendered.subject,
+        # Markdown rendered and sanitized by templates.markdown_to_html (nh3).
+        mark_safe(templates.markdown_to_html(rendered.text)),
+        rendered.text,
+    )
+
+
 @admin.register(MailTemplate)
 class MailTemplateAdmin(admin.ModelAdmin):
     form = MailTemplateForm
@@ -155,23 +180,43 @@ class MailTemplateAdmin(admin.ModelAdmin):
             format_html_join("", "<li><code>{{{{ {} }}}}</code>: e.g. {}</li>", default.placeholders.items()),
         )
 
-    @admin.display(description="Preview (as saved, with sample values)")
+    @admin.display(description="Preview (with sample values)")
     def preview(self, row: MailTemplate) -> str:
-        default = templates.DEFAULTS.get(row.key)
-        if default is None or row.pk is None:
+        if row.pk is None:
             return "—"
-        try:
-            rendered = templates.render(subject=row.subject, body=row.body, values=default.placeholders)
-        except Exception as error:  # a template that fails on real values is shown, not raised
-            return format_html("<p>This template does not render: {}</p>", error)
-        return format_html(
-            '<p><strong>Subject:</strong> {}</p><div style="border:1px solid #ccc;padding:1em;max-width:40em">{}</div>'
-            '<p><strong>Plain text:</strong></p><pre style="white-space: pre-wrap">{}</pre>',
-            rendered.subject,
-            # Markdown rendered and sanitized by templates.markdown_to_html (nh3).
-            mark_safe(templates.markdown_to_html(rendered.text)),
-            rendered.text,
+        url = reverse("admin:helpdesk_mailtemplate_preview", args=[row.pk])
+        shown = _preview_html(row.key, row.subject, row.body)
+        return format_html('<div id="mail-preview" data-preview-url="{}">{}</div>', url, shown)
+
+    class Media:
+        js = ["helpdesk/admin-mail-preview.js"]
+        css = {"all": ["helpdesk/admin-mail-preview.css"]}
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_edits),
+            name="helpdesk_mailtemplate_preview",
         )
+        return [preview, *super().get_urls()]
+
+    def preview_edits(self, request, object_id: str) -> HttpResponse:
+        """``POST subject, body``: the preview of what is typed, nothing saved (the change page fetches it)."""
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        row = self.get_object(request, object_id)
+        if row is None:
+            raise Http404("No such email template.")
+        if not self.has_change_permission(request, row):
+            raise PermissionDenied
+        subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
+        for name, source in (("subject", subject), ("body", body)):
+            error = templates.check_syntax(source)
+            if error:
+                return HttpResponse(
+                    format_html('<p class="errornote">The {} does not parse: {}. Nothing was saved.</p>', name, error)
+                )
+        return HttpResponse(_preview_html(row.key, subject, body, edited=True))
 
     def changelist_view(self, request, extra_context=None):
         services.mail_templates_ensure(actor=request.user)

@@ -163,6 +163,8 @@ class NewTicketForm(_RoutingForm):
     # Only for a requester who is not a customer yet: ``requester`` is then their email.
     requester_name = forms.CharField(required=False, max_length=200)
     requester_organization = forms.CharField(required=False, max_length=20)
+    # Files the customer sent along (a screenshot forwarded by hand); stored on their message.
+    attachments = MultipleFileField()
     subject = forms.CharField(required=False)
     body = forms.CharField(required=False, strip=False, widget=forms.Textarea)
     priority = forms.ChoiceField(choices=PRIORITY_CHOICES, initial="normal")

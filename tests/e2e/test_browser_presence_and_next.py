@@ -61,3 +61,20 @@ def test_send_then_open_the_next_ticket_of_my_list(live_server_url, chromium, si
     # (The browser keeps the form's #composer across the redirect.)
     desk.wait_for_url(re.compile(r"/inbox/\?view=mine&sort=created_asc(#composer)?$"))
     expect(desk.get_by_text(f"{second.reference} was the last ticket in My unsolved tickets.")).to_be_visible()
+
+
+def test_the_email_template_preview_follows_the_typing(live_server_url, chromium, sign_in, make_user, in_thread):
+    from helpdesk import roles, services
+    from helpdesk.mail.models import MailTemplate
+
+    boss = make_user("boss", role=roles.SUPPORT_MANAGERS, is_staff=True)
+    services.mail_templates_ensure(actor=boss)
+    row = MailTemplate.objects.get(key="reply")
+    browser = chromium()
+    admin = sign_in(browser.new_context(), "boss", "pw-boss")
+    admin.goto(f"{live_server_url}/admin/helpdesk/mailtemplate/{row.pk}/change/")
+    expect(admin.locator("#mail-preview")).to_contain_text("As saved.")
+    admin.locator("textarea[name=body]").fill("**Fixed** for {{ customer.name }}")
+    expect(admin.locator("#mail-preview")).to_contain_text("Your edits, not saved yet.", timeout=10_000)
+    expect(admin.locator("#mail-preview .mail-preview-html strong")).to_have_text("Fixed")
+    assert in_thread(lambda: MailTemplate.objects.get(pk=row.pk).body) == row.body  # nothing saved

@@ -186,3 +186,34 @@ def test_routing_fields_are_parsed_alike_by_both_forms(agent, agent2, form_name)
     for name in ("clean_assignee", "clean_team", "clean_feature", "clean_tags"):
         assert getattr(form_class, name) is getattr(forms.TicketFieldsForm, name)
         assert name not in vars(form_class), name
+
+
+def test_files_sent_with_the_request_are_kept_on_the_customers_message(agent_client, customer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    shot = SimpleUploadedFile("error.txt", b"Error 500 at checkout", content_type="text/plain")
+    response = agent_client.post(
+        NEW,
+        {"requester": "customer", "subject": "Checkout fails", "body": "See the file", "priority": "normal",
+         "channel": "phone", "attachments": [shot]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    request = TicketEvent.objects.get(ticket__subject="Checkout fails", kind="reply")
+    assert [a.filename for a in request.attachments.all()] == ["error.txt"]
+    assert request.customer_id == customer.pk  # the customer's message carries their file
+
+
+def test_too_many_files_is_a_field_error_and_nothing_is_opened(agent_client, customer, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.HELPDESK_ATTACHMENTS_PER_MESSAGE = 1
+    files = [SimpleUploadedFile(f"f{n}.txt", b"x", content_type="text/plain") for n in range(2)]
+    response = agent_client.post(
+        NEW,
+        {"requester": "customer", "subject": "Two files", "body": "Both", "priority": "normal", "channel": "phone",
+         "attachments": files},
+    )  # fmt: skip
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="n-files-error"' in html and "Two files" in html  # the error by the field, the subject kept
+    assert not Ticket.objects.filter(subject="Two files").exists()

@@ -71,7 +71,7 @@ def ticket_new(request):
     options = load_options(user)
     status = 200
     if request.method == "POST":
-        form = NewTicketForm(request.POST, **options.form_kwargs())
+        form = NewTicketForm(request.POST, request.FILES, **options.form_kwargs())
         form.is_valid()
         requester = _precheck(form, user)
         status = 400
@@ -96,6 +96,8 @@ def ticket_new(request):
         form = _blank_form(request, user, options)
     context = {
         "form": form,
+        # Files cannot ride a re-rendered form: say so rather than let them vanish unnoticed.
+        "files_lost": bool(request.FILES) and status != 200,
         "options": options,
         "organizations": selectors.organizations(user=user),
         "priorities": PRIORITY_CHOICES,
@@ -118,6 +120,7 @@ def _create(user, requester: Customer, data: dict):
         assignee=data["assignee"],
         tags=data["tags"],
         feature=data["feature"],
+        attachments=data["attachments"],
     )
 
 
