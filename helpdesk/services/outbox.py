@@ -381,6 +381,20 @@ def _deliver_one(row: OutboundEmail, connection, report: DeliveryReport) -> None
 
 
 @transaction.atomic
+def outbox_discard_pending(*, actor: AbstractBaseUser | None, created_since, reason: str) -> int:
+    """Never send the messages still waiting that were queued since ``created_since`` (demo history).
+
+    They stay in the outbox as failed with ``reason``, so the admin shows what was not
+    sent and why; "send again" still works on each. Returns how many.
+    """
+    if actor is not None and not permissions.can_manage_outbox(actor):
+        raise ActionForbidden("You may not discard emails.")
+    return OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING, created_at__gte=created_since).update(
+        status=OutboundEmail.Status.FAILED, last_error=reason[:1000], lease_until=None
+    )
+
+
+@transaction.atomic
 def outbox_retry(*, actor: AbstractBaseUser | None, message: OutboundEmail) -> OutboundEmail:
     """Put a failed (or waiting) message back at the head of the queue."""
     if actor is not None and not permissions.can_manage_outbox(actor):

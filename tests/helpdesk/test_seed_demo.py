@@ -313,3 +313,17 @@ def test_every_configuration_screen_is_reachable_by_a_demo_account(client):
     assert client.get("/audit/").status_code == 200
     admin_user = get_user_model().objects.get(username="admin")
     assert admin_user.is_superuser and admin_user.is_staff
+
+
+@pytest.mark.django_db
+def test_the_demo_history_is_not_emailed_but_new_replies_are():
+    from helpdesk.mail.models import OutboundEmail
+
+    output = seed()
+    assert OutboundEmail.objects.filter(status="pending").count() == 0
+    held = OutboundEmail.objects.filter(status="failed", last_error__startswith="Demo history")
+    assert held.exists() and f"{held.count()} emails of the demo history kept in the outbox as not sent" in output
+    agent = get_user_model().objects.get(username="agent")
+    ticket = Ticket.objects.filter(status="open").first()
+    services.ticket_message_post(actor=agent, ticket=ticket, body="A new reply in the demo.")
+    assert OutboundEmail.objects.filter(status="pending", body_text__contains="A new reply in the demo.").exists()
