@@ -130,7 +130,7 @@ class TicketWatchConsumer(AccessCheckedConsumer):
     Client frames: ``ping`` (every 30 s; answered ``pong``, and tells the others this
     viewer is still here), ``{"type": "typing", "mode": "reply" | "note"}``. Server
     frames: ``hello``, ``ticket.changed``, ``presence`` (``events.presence_frame``) and
-    ``error``. A viewer's own presence never comes back to it.
+    ``error``. Nobody hears their own presence (nor that of their other tabs).
     """
 
     group: str | None = None
@@ -215,7 +215,8 @@ class TicketWatchConsumer(AccessCheckedConsumer):
         await self.forward(event)
 
     async def ticket_presence(self, event: dict) -> None:
-        if event.get("conn") == self.conn:
+        # Nobody hears of themselves, nor of their own other tabs on the ticket.
+        if event.get("conn") == self.conn or event.get("user", {}).get("username") == self.username:
             return
         await self.forward(events.presence_frame(event))
         reply_to = event.get("reply_to")

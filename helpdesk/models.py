@@ -237,7 +237,8 @@ class Ticket(models.Model):
     )
     # Marked as spam or deleted: hidden from every list, page and search (selectors.tickets_visible_to)
     # and restorable until ``manage.py purge_removed_tickets`` deletes it for good.
-    removed = models.CharField(max_length=10, choices=TicketRemoval.choices, blank=True, default="")
+    # db_default too: the bulk loader COPYs rows without naming this column.
+    removed = models.CharField(max_length=10, choices=TicketRemoval.choices, blank=True, default="", db_default="")
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ticket',
             name='removed',
-            field=models.CharField(blank=True, choices=[('spam', 'Spam'), ('deleted', 'Deleted')], default='', max_length=10),
+            field=models.CharField(blank=True, choices=[('spam', 'Spam'), ('deleted', 'Deleted')], db_default='', default='', max_length=10),
         ),
         migrations.AddField(
             model_name='ticket',

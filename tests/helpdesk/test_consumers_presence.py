@@ -123,3 +123,12 @@ async def test_a_viewer_whose_rights_went_hears_no_presence(agent, agent2, ticke
     output = await first.receive_output(timeout=5)
     assert output["type"] == "websocket.close" and output["code"] == 4403
     await second.disconnect()
+
+
+async def test_a_persons_other_tab_is_not_announced_to_them(agent, ticket):
+    first = await opened(ticket.reference, agent)
+    second = await opened(ticket.reference, agent)
+    await second.send_json_to({"type": "typing"})
+    assert await first.receive_nothing(timeout=0.3) and await second.receive_nothing(timeout=0.1)
+    await first.disconnect()
+    await second.disconnect()
