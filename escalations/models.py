@@ -1,4 +1,4 @@
-"""Product registry. Escalations against features arrive with the andon-cord issue."""
+"""Products and features, and the escalations the front line raises against features (the andon cord)."""
 
 from __future__ import annotations
 
@@ -38,9 +38,157 @@ class Feature(models.Model):
         related_name="owned_features",
         help_text="The product manager who owns this feature",
     )
+    # True while a blocking escalation against it is unresolved; written only by the
+    # escalation services, under this row's lock, in the transaction of the change.
+    blocked = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["product__name", "name"]
 
     def __str__(self) -> str:
         return f"{self.product.name} · {self.name}" if self.product_id else self.name
+
+
+class Severity(models.TextChoices):
+    BLOCKING = "blocking", "Blocking"
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    IN_PROGRESS = "in_progress", "In progress"
+    NEEDS_INFO = "needs_info", "Needs info"
+    FIXED = "fixed", "Fixed"
+    REJECTED = "rejected", "Rejected"
+    CLOSED = "closed", "Closed"
+
+
+UNRESOLVED_STATUSES = frozenset(
+    {EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED, EscalationStatus.IN_PROGRESS, EscalationStatus.NEEDS_INFO}
+)
+
+
+class Escalation(models.Model):
+    """A claim from the front line that a feature hurts customers; a blocking one stops the feature."""
+
+    # action -> (statuses it starts from, status it leads to). The services check every
+    # transition against this table; who may take which action is permissions.py's.
+    TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+        "acknowledge": (frozenset({EscalationStatus.OPEN}), EscalationStatus.ACKNOWLEDGED),
+        "start": (frozenset({EscalationStatus.ACKNOWLEDGED}), EscalationStatus.IN_PROGRESS),
+        "request_info": (
+            frozenset({EscalationStatus.ACKNOWLEDGED, EscalationStatus.IN_PROGRESS}),
+            EscalationStatus.NEEDS_INFO,
+        ),
+        "provide_info": (frozenset({EscalationStatus.NEEDS_INFO}), EscalationStatus.ACKNOWLEDGED),
+        "fix": (frozenset({EscalationStatus.ACKNOWLEDGED, EscalationStatus.IN_PROGRESS}), EscalationStatus.FIXED),
+        "reject": (UNRESOLVED_STATUSES, EscalationStatus.REJECTED),
+        "reopen": (frozenset({EscalationStatus.REJECTED, EscalationStatus.FIXED}), EscalationStatus.OPEN),
+        "close": (frozenset({EscalationStatus.FIXED}), EscalationStatus.CLOSED),
+    }
+    # Actions that need a written text (question, customer-facing update, reason).
+    TEXT_REQUIRED = frozenset({"request_info", "provide_info", "fix", "reject", "reopen"})
+
+    feature = models.ForeignKey(Feature, on_delete=models.PROTECT, related_name="escalations")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=12, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
+    title = models.CharField(max_length=200)
+    customer_impact = models.TextField(help_text="What customers experience")
+    steps = models.TextField(blank=True, help_text="Steps to reproduce")
+    # Null only for escalations the system raised (imports).
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="raised_escalations"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Blocking escalations must be acknowledged by then (HELPDESK_ESCALATION_ACK_MINUTES).
+    acknowledge_by = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    # The customer-facing text of the latest fix, sent once to each linked ticket.
+    fix_update = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("triage_escalation", "Acknowledge, work on, fix, reject and close escalations of any feature"),
+            ("raise_escalation", "Raise escalations, link tickets to them and provide information"),
+            ("reopen_escalation", "Reopen a rejected or fixed escalation (overrule a dismissal)"),
+        ]
+        indexes = [
+            models.Index(fields=["feature", "status"], name="escalation_feature_status"),
+            models.Index(fields=["status", "-created_at", "-id"], name="escalation_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ESC-{self.pk} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"ESC-{self.pk}"
+
+    @property
+    def is_unresolved(self) -> bool:
+        return self.status in UNRESOLVED_STATUSES
+
+    def allowed_actions(self) -> list[str]:
+        return [action for action, (sources, _) in self.TRANSITIONS.items() if self.status in sources]
+
+
+class EscalationLink(models.Model):
+    """A ticket whose customers hit the escalated defect. A ticket links to one escalation once."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="links")
+    ticket = models.ForeignKey("helpdesk.Ticket", on_delete=models.CASCADE, related_name="escalation_links")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["escalation", "ticket"], name="escalation_link_once")]
+
+    def __str__(self) -> str:
+        return f"ESC-{self.escalation_id} ← ticket {self.ticket_id}"
+
+
+class EscalationEvent(models.Model):
+    """The escalation's history and discussion: raised, linked, each status change (with its note), comments."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", "Raised"
+        LINKED = "linked", "Ticket linked"
+        STATUS = "status", "Status changed"
+        COMMENT = "comment", "Comment"
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, blank=True)
+    old_value = models.CharField(max_length=40, blank=True)
+    new_value = models.CharField(max_length=40, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["escalation", "created_at", "id"], name="escalation_event_time")]
+
+    def __str__(self) -> str:
+        return f"ESC-{self.escalation_id} {self.kind} {self.new_value}".strip()
+
+
+class FixNotice(models.Model):
+    """The customer of a linked ticket was told of the fix: at most once per ticket and escalation, by constraint."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="fix_notices")
+    ticket = models.ForeignKey("helpdesk.Ticket", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["escalation", "ticket"], name="fix_notice_once")]
+
+    def __str__(self) -> str:
+        return f"ESC-{self.escalation_id} fix told on ticket {self.ticket_id}"

@@ -486,6 +486,7 @@ class AuditEvent(models.Model):
         "mailbox": "IMAP mailbox",
         "macro": "Macro",
         "ticket": "Ticket",
+        "escalation": "Escalation",
     }
     ACTIONS = {
         "user.created": "Person added",
@@ -529,6 +530,18 @@ class AuditEvent(models.Model):
         "ticket.deleted": "Ticket deleted",
         "ticket.restored": "Ticket restored",
         "ticket.purged": "Ticket deleted for good",
+        "escalation.raised": "Escalation raised (andon cord pulled)",
+        "escalation.linked": "Ticket linked to an escalation",
+        "escalation.acknowledge": "Escalation acknowledged",
+        "escalation.start": "Escalation work started",
+        "escalation.request_info": "Escalation: information requested",
+        "escalation.provide_info": "Escalation: information provided",
+        "escalation.fix": "Escalation fixed",
+        "escalation.reject": "Escalation rejected",
+        "escalation.reopen": "Escalation reopened",
+        "escalation.close": "Escalation closed",
+        "feature.blocked": "Feature blocked by an escalation",
+        "feature.unblocked": "Feature unblocked",
     }
 
     class Meta:

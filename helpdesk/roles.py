@@ -17,6 +17,8 @@ _TICKET_WORK = [
     "helpdesk.work_tickets",
     "helpdesk.add_internal_note",
     "helpdesk.mark_spam",
+    # The andon cord: raise escalations against features, link tickets, answer questions.
+    "escalations.raise_escalation",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -64,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.add_mailbox",
         "helpdesk.change_mailbox",
         "helpdesk.view_mailbox",
+        # Overruling product: reopening a rejected or fixed escalation.
+        "escalations.reopen_escalation",
         # Deleting tickets (restorable for 30 days) and restoring them.
         "helpdesk.remove_ticket",
         # Shared macros (agents keep their own on the ticket page).

@@ -36,6 +36,7 @@ OBJECT_TYPES: dict[str, str] = {
     "helpdesk.mailbox": "mailbox",
     "helpdesk.macro": "macro",
     "helpdesk.ticket": "ticket",
+    "escalations.escalation": "escalation",
 }
 
 # What the log says instead of a password (or its hash).

@@ -11,7 +11,8 @@ import pytest
 
 from helpdesk import roles
 
-TICKET_WORK = {"helpdesk.view_all_tickets", "helpdesk.work_tickets", "helpdesk.add_internal_note", "helpdesk.mark_spam"}
+TICKET_WORK = {"helpdesk.view_all_tickets", "helpdesk.work_tickets", "helpdesk.add_internal_note", "helpdesk.mark_spam",
+               "escalations.raise_escalation"}
 PRODUCT_REGISTRY = {
     "escalations.add_product", "escalations.change_product", "escalations.view_product",
     "escalations.add_feature", "escalations.change_feature", "escalations.view_feature",
@@ -31,7 +32,7 @@ EXPECTED = {
         "helpdesk.view_mailtemplate", "helpdesk.change_mailtemplate",
         "helpdesk.add_mailbox", "helpdesk.change_mailbox", "helpdesk.view_mailbox",
         "helpdesk.add_macro", "helpdesk.change_macro", "helpdesk.view_macro",
-        "helpdesk.remove_ticket",
+        "helpdesk.remove_ticket", "escalations.reopen_escalation",
     },
     roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note"},
     roles.CUSTOMERS: set(),

@@ -1,0 +1,256 @@
+"""The andon cord's writes: raising an escalation, linking tickets, every step of its lifecycle, comments.
+
+Each is one transaction that locks the feature first, then the escalation (always in
+that order, so two changes cannot deadlock), checks ``Escalation.TRANSITIONS`` and
+``escalations.permissions``, writes an ``EscalationEvent`` (actor, old, new, note) and
+an audit row, and keeps ``Feature.blocked`` true exactly while a blocking escalation
+against the feature is unresolved. The gate reads that flag, never a cache.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from escalations import permissions
+from escalations.models import (
+    UNRESOLVED_STATUSES,
+    Escalation,
+    EscalationEvent,
+    EscalationLink,
+    EscalationStatus,
+    Feature,
+    Severity,
+)
+from helpdesk import permissions as desk_permissions
+from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
+from helpdesk.services import audit_record
+
+TITLE_MAX_LENGTH = Escalation._meta.get_field("title").max_length
+TEXT_MAX_LENGTH = 20_000
+
+# What each action's text is called, for the error that asks for it.
+_TEXT_NAMES = {
+    "request_info": "the question",
+    "provide_info": "the information",
+    "fix": "the update for customers",
+    "reject": "the reason",
+    "reopen": "the reason",
+}
+
+
+def _text(value: str | None, *, field: str, required: bool, what: str, max_length: int = TEXT_MAX_LENGTH) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"Write {what}.", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"Keep {what} under {max_length:,} characters.", field=field)
+    if "\x00" in text:
+        raise InvalidInput(f"{what.capitalize()} contains a NUL character.", field=field)
+    return text
+
+
+def _lock_feature(feature_id: int) -> Feature:
+    return Feature.objects.select_for_update().get(pk=feature_id)
+
+
+def _refresh_blocked(*, actor, feature: Feature) -> None:
+    """Set the locked feature's ``blocked`` from its escalations, in the caller's transaction."""
+    blocked = Escalation.objects.filter(
+        feature=feature, severity=Severity.BLOCKING, status__in=UNRESOLVED_STATUSES
+    ).exists()
+    if blocked != feature.blocked:
+        feature.blocked = blocked
+        feature.save(update_fields=["blocked"])
+        audit_record(
+            actor=actor,
+            action="feature.blocked" if blocked else "feature.unblocked",
+            obj=feature,
+            changes={"blocked": [not blocked, blocked]},
+        )
+
+
+def _event(escalation: Escalation, *, actor, kind: str, now, action: str = "", old: str = "", new: str = "", note=""):
+    return EscalationEvent.objects.create(
+        escalation=escalation,
+        kind=kind,
+        actor=actor if actor is not None and actor.pk is not None else None,
+        action=action,
+        old_value=old,
+        new_value=new,
+        note=note,
+        created_at=now,
+    )
+
+
+def _check_ticket(actor, ticket) -> None:
+    if actor is not None and not desk_permissions.can_view_ticket(actor, ticket):
+        raise NotFound("No such ticket.")
+
+
+def _link(*, actor, escalation: Escalation, ticket, now) -> bool:
+    """Link ``ticket`` once; False when it already was (a savepoint keeps a race from failing the caller)."""
+    if EscalationLink.objects.filter(escalation=escalation, ticket=ticket).exists():
+        return False
+    try:
+        with transaction.atomic():
+            EscalationLink.objects.create(
+                escalation=escalation,
+                ticket=ticket,
+                linked_by=actor if actor is not None and actor.pk is not None else None,
+                linked_at=now,
+            )
+    except IntegrityError:  # linked by someone else at the same moment
+        return False
+    _event(escalation, actor=actor, kind=EscalationEvent.Kind.LINKED, now=now, new=ticket.reference)
+    return True
+
+
+@transaction.atomic
+def escalation_raise(
+    *,
+    actor: AbstractBaseUser | None,
+    ticket,
+    feature: Feature,
+    severity: str,
+    title: str,
+    customer_impact: str,
+    steps: str = "",
+) -> Escalation:
+    """Pull the cord: a new escalation against ``feature``, with ``ticket`` linked. A blocking one blocks the feature."""
+    if actor is not None and not permissions.can_raise_escalations(actor):
+        raise ActionForbidden("You may not raise escalations.")
+    _check_ticket(actor, ticket)
+    if severity not in Severity.values:
+        raise InvalidInput(f"Choose a severity: {', '.join(Severity.values)}.", field="severity")
+    title = _text(title, field="title", required=True, what="a title", max_length=TITLE_MAX_LENGTH)
+    impact = _text(customer_impact, field="customer_impact", required=True, what="what customers experience")
+    steps = _text(steps, field="steps", required=False, what="the steps to reproduce")
+    locked = _lock_feature(feature.pk)
+    now = timezone.now()
+    escalation = Escalation.objects.create(
+        feature=locked,
+        severity=severity,
+        title=title,
+        customer_impact=impact,
+        steps=steps,
+        raised_by=actor if actor is not None and actor.pk is not None else None,
+        created_at=now,
+        updated_at=now,
+        acknowledge_by=(
+            now + timedelta(minutes=settings.HELPDESK_ESCALATION_ACK_MINUTES) if severity == Severity.BLOCKING else None
+        ),
+    )
+    _event(escalation, actor=actor, kind=EscalationEvent.Kind.RAISED, now=now, new=EscalationStatus.OPEN)
+    _link(actor=actor, escalation=escalation, ticket=ticket, now=now)
+    audit_record(
+        actor=actor,
+        action="escalation.raised",
+        obj=escalation,
+        changes={"feature": [None, locked.key], "severity": [None, severity], "ticket": [None, ticket.reference]},
+    )
+    _refresh_blocked(actor=actor, feature=locked)
+    return escalation
+
+
+def _lock(escalation: Escalation) -> tuple[Feature, Escalation]:
+    feature = _lock_feature(escalation.feature_id)
+    locked = Escalation.objects.select_for_update().select_related("feature").filter(pk=escalation.pk).first()
+    if locked is None:
+        raise NotFound("No such escalation.")
+    return feature, locked
+
+
+@transaction.atomic
+def escalation_link(*, actor: AbstractBaseUser | None, escalation: Escalation, ticket) -> tuple[Escalation, bool]:
+    """Link another ticket whose customers hit the defect; linking it again changes nothing (returns False)."""
+    if actor is not None and not permissions.can_raise_escalations(actor):
+        raise ActionForbidden("You may not link tickets to escalations.")
+    _check_ticket(actor, ticket)
+    _feature, locked = _lock(escalation)
+    now = timezone.now()
+    created = _link(actor=actor, escalation=locked, ticket=ticket, now=now)
+    if created:
+        locked.updated_at = now
+        locked.save(update_fields=["updated_at"])
+        audit_record(
+            actor=actor, action="escalation.linked", obj=locked, changes={"ticket": [None, ticket.reference]}
+        )
+    return locked, created
+
+
+@transaction.atomic
+def escalation_transition(
+    *,
+    actor: AbstractBaseUser | None,
+    escalation: Escalation,
+    action: str,
+    text: str = "",
+    expected_version: int | None = None,
+) -> Escalation:
+    """Take one lifecycle ``action`` (``Escalation.TRANSITIONS``) with its note; refused ones change nothing."""
+    if action not in Escalation.TRANSITIONS:
+        raise InvalidInput(f"Unknown action {action!r}.", field="action")
+    feature, locked = _lock(escalation)
+    if actor is not None and not permissions.can_take_action(actor, locked, action):
+        raise ActionForbidden(f"You may not {action.replace('_', ' ')} this escalation.")
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(
+            f"{locked.reference} was changed by someone else since you opened it "
+            f"(you had version {expected_version}, it is now {locked.version}).",
+            current=locked,
+        )
+    sources, target = Escalation.TRANSITIONS[action]
+    if locked.status not in sources:
+        raise TransitionNotAllowed(
+            f"{locked.reference} is {locked.get_status_display().lower()}: "
+            f"“{action.replace('_', ' ')}” is not possible from there.",
+            field="action",
+        )
+    note = _text(text, field="text", required=action in Escalation.TEXT_REQUIRED, what=_TEXT_NAMES.get(action, "a note"))
+    now = timezone.now()
+    old = locked.status
+    locked.status = target
+    locked.updated_at = now
+    locked.version += 1
+    fields = ["status", "updated_at", "version"]
+    if action == "acknowledge":
+        locked.acknowledged_at = now
+        fields.append("acknowledged_at")
+    if target in UNRESOLVED_STATUSES:
+        if locked.resolved_at is not None:
+            locked.resolved_at = None
+            fields.append("resolved_at")
+    elif old in UNRESOLVED_STATUSES:
+        locked.resolved_at = now
+        fields.append("resolved_at")
+    if action == "fix":
+        locked.fix_update = note
+        fields.append("fix_update")
+    locked.save(update_fields=fields)
+    _event(locked, actor=actor, kind=EscalationEvent.Kind.STATUS, now=now, action=action, old=old, new=target, note=note)
+    audit_record(
+        actor=actor,
+        action=f"escalation.{action}",
+        obj=locked,
+        changes={"status": [old, target], **({"note": [None, note]} if note else {})},
+    )
+    _refresh_blocked(actor=actor, feature=feature)
+    return locked
+
+
+@transaction.atomic
+def escalation_comment(*, actor: AbstractBaseUser | None, escalation: Escalation, body: str) -> EscalationEvent:
+    """A word in the escalation's discussion (agents and product managers)."""
+    _feature, locked = _lock(escalation)
+    if actor is not None and not permissions.can_comment(actor, locked):
+        raise ActionForbidden("You may not comment on this escalation.")
+    text = _text(body, field="body", required=True, what="a comment")
+    now = timezone.now()
+    locked.updated_at = now
+    locked.save(update_fields=["updated_at"])
+    return _event(locked, actor=actor, kind=EscalationEvent.Kind.COMMENT, now=now, note=text)
