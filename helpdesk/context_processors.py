@@ -12,6 +12,7 @@ def roles(request):
         "is_portal_user": permissions.is_portal_user(user),
         "can_view_audit_log": permissions.can_view_audit_log(user),
         "can_delete_tickets": permissions.can_delete_tickets(user),
+        "can_view_removed_tickets": permissions.can_view_removed_tickets(user),
         "can_use_admin": permissions.can_use_admin(user),
         # Links to the desk's "New ticket" form only for people it would accept.
         "can_open_tickets": permissions.can_open_ticket_for_others(user),

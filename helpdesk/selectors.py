@@ -470,7 +470,7 @@ def _attach_directory(tickets: list[Ticket], *, viewer) -> None:
     """
     merged = {t.merged_into_id for t in tickets} - {None}
     if merged:
-        into = Ticket.objects.only("id", "number", "subject").in_bulk(merged)
+        into = Ticket.objects.only("id", "number", "subject", "requester_id", "removed").in_bulk(merged)
         field = Ticket._meta.get_field("merged_into")
         for ticket in tickets:
             if ticket.merged_into_id is not None:
@@ -619,9 +619,7 @@ def customer_lookup(*, user, identifier: str) -> Customer:
     text = (identifier or "").strip()
     if "\x00" in text:
         raise InvalidInput("Remove the NUL (\\x00) characters.", field="requester")
-    customer = (
-        Customer.objects.filter(Q(email__iexact=text) | Q(user__username=text)).select_related("organization").first()
-    )
+    customer = Customer.objects.filter(Q(email__iexact=text) | Q(user__username=text)).select_related("organization").first()
     if customer is None:
         raise InvalidInput(f"No customer with username or email {text!r}.", field="requester")
     return customer
@@ -637,9 +635,7 @@ def customer_search(*, user, text: str, limit: int = CUSTOMER_SUGGESTIONS) -> li
     if not permissions.can_open_ticket_for_others(user) or len(text) < 2 or "\x00" in text:
         return []
     return list(
-        Customer.objects.filter(
-            Q(name__icontains=text) | Q(email__icontains=text) | Q(organization__name__icontains=text)
-        )
+        Customer.objects.filter(Q(name__icontains=text) | Q(email__icontains=text) | Q(organization__name__icontains=text))
         .select_related("organization")
         .order_by("name", "id")[:limit]
     )

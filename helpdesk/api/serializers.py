@@ -82,9 +82,7 @@ class ApiTokenSerializer(serializers.Serializer):
 
 
 class TokenSerializer(ApiTokenSerializer):
-    token = serializers.CharField(
-        help_text="The key. Send it as `Authorization: Token <key>`; it is shown only in this answer."
-    )
+    token = serializers.CharField(help_text="The key. Send it as `Authorization: Token <key>`; it is shown only in this answer.")
 
 
 class ApiTokenListSerializer(serializers.Serializer):
@@ -97,9 +95,7 @@ class ApiTokenListSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    field = serializers.CharField(
-        required=False, help_text="The request field the refusal is about, when there is one."
-    )
+    field = serializers.CharField(required=False, help_text="The request field the refusal is about, when there is one.")
 
 
 # --- tickets: output ------------------------------------------------------------------------
@@ -172,7 +168,12 @@ class TicketSerializer(serializers.Serializer):
         return TicketPriority(ticket.priority).slug
 
     def get_merged_into(self, ticket) -> str | None:
-        return ticket.merged_into.reference if ticket.merged_into_id is not None else None
+        if ticket.merged_into_id is None:
+            return None
+        # A customer hears only of a target that is theirs too; the desk sees every pointer.
+        if viewer_is_desk(self.context) or ticket.merged_into.requester_id == ticket.requester_id:
+            return ticket.merged_into.reference
+        return None
 
     def get_organization(self, ticket) -> str | None:
         return ticket.organization.name if ticket.organization_id is not None else None

@@ -38,12 +38,35 @@ MESSAGE_KINDS = [TicketEvent.Kind.REPLY, TicketEvent.Kind.NOTE]
 
 
 def merge_notice(*, source: Ticket, target: Ticket) -> str:
-    """What the source's requester is told unless the agent writes something else."""
+    """What the source's requester is told unless the agent writes something else.
+
+    A colleague's ticket is not named (its subject is theirs to share): the requester
+    hears that the request goes on elsewhere and that they are copied on the answers.
+    """
+    if source.requester_id == target.requester_id:
+        return (
+            f"Thank you for your message. We have merged this request ({source.reference}) into "
+            f"{target.reference} “{target.subject}”, where we are already handling it; we will "
+            "answer you there."
+        )
     return (
-        f"Thank you for your message. We have merged this request ({source.reference}) into "
-        f"{target.reference} “{target.subject}”, where we are already handling it; we will "
-        "answer you there."
+        f"Thank you for your message. We have merged this request ({source.reference}) into a request "
+        "about the same problem from your organization, where we are already handling it. You are "
+        "copied on our answers there and will hear from us by email."
     )
+
+
+def same_customer_side(source: Ticket, target: Ticket) -> bool:
+    """Whether a merge keeps the conversation among people who may read it.
+
+    The source's messages and files move onto the target and its requester is copied on
+    the target's replies, so both tickets must be one person's, or two people's of the
+    same organization.
+    """
+    if source.requester_id == target.requester_id:
+        return True
+    org = source.requester.organization_id
+    return org is not None and org == target.requester.organization_id
 
 
 def _lock_both(source: Ticket, target: Ticket) -> tuple[Ticket, Ticket]:
@@ -74,6 +97,12 @@ def _check(actor: AbstractBaseUser | None, source: Ticket, target: Ticket, expec
     if target.is_closed:
         raise TransitionNotAllowed(
             f"{target.reference} is closed; merge into an open ticket (or reopen the conversation there).",
+            field="into",
+        )
+    if not same_customer_side(source, target):
+        raise InvalidInput(
+            f"{target.reference} is another customer's ticket, outside {source.reference}'s organization: merging "
+            "would show this customer's messages to them. Link the tickets in a note instead.",
             field="into",
         )
     if expected_version is not None and source.version != expected_version:
@@ -109,9 +138,7 @@ def ticket_merge(
     source_change.rows.append(told)
     source_change.kinds.append(told.kind)
 
-    moved = list(
-        TicketEvent.objects.filter(ticket=source, kind__in=MESSAGE_KINDS).values_list("pk", flat=True)
-    )
+    moved = list(TicketEvent.objects.filter(ticket=source, kind__in=MESSAGE_KINDS).values_list("pk", flat=True))
     TicketEvent.objects.filter(pk__in=moved).update(ticket=target)
     Attachment.objects.filter(event_id__in=moved).update(ticket=target)
     latest = TicketEvent.objects.filter(pk__in=moved, kind=TicketEvent.Kind.REPLY, customer__isnull=False).aggregate(
@@ -143,8 +170,13 @@ def ticket_merge(
         body=f"{source.reference} “{source.subject}” merged into this ticket: {len(moved)} message(s) moved here.",
     )
     target_change.save()
-    for user_id in TicketFollower.objects.filter(ticket=source).values_list("user_id", flat=True):
-        TicketFollower.objects.get_or_create(ticket=target, user_id=user_id)
+    TicketFollower.objects.bulk_create(
+        [
+            TicketFollower(ticket=target, user_id=user_id, created_at=now)
+            for user_id in TicketFollower.objects.filter(ticket=source).values_list("user_id", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
     audit_record(
         actor=actor,
         action="ticket.merged",
@@ -159,6 +191,6 @@ def ticket_merge(
         if address and address.lower() != target.requester.email.lower():
             try:
                 ticket_cc_add(actor=actor, ticket=target, email=address)
-            except InvalidInput:  # the target copies as many as a ticket can: the merge still holds
-                break
+            except InvalidInput:  # one address the target cannot copy (full, or malformed): the merge still holds
+                continue
     return Ticket.objects.defer("search_document").select_related("requester").get(pk=target.pk)

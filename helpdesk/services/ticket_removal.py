@@ -16,11 +16,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from helpdesk import events, permissions
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound
-from helpdesk.models import Attachment, Customer, OutboundEmail, Ticket, TicketEvent, TicketRemoval
+from helpdesk.models import Attachment, Customer, InboundEmail, OutboundEmail, Ticket, TicketEvent, TicketRemoval
 from helpdesk.services.audit import audit_record
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,11 @@ def ticket_mark_spam(*, actor: AbstractBaseUser | None, ticket: Ticket) -> Ticke
         requester.blocked_at = locked.removed_at
         requester.save(update_fields=["blocked_at"])
         audit_record(actor=actor, action="customer.updated", obj=requester, changes={"blocked": [False, True]})
-    OutboundEmail.objects.filter(ticket=locked, status=OutboundEmail.Status.PENDING).update(
-        status=OutboundEmail.Status.FAILED, last_error="Not sent: the ticket was marked as spam."
-    )
+    # Waiting ones, and ones a crashed worker left half-sent (their lease over); one a
+    # worker is handing to the mail server this second cannot be called back.
+    OutboundEmail.objects.filter(ticket=locked).filter(
+        Q(status=OutboundEmail.Status.PENDING) | Q(status=OutboundEmail.Status.SENDING, lease_until__lt=timezone.now())
+    ).update(status=OutboundEmail.Status.FAILED, lease_until=None, last_error="Not sent: the ticket was marked as spam.")
     return locked
 
 
@@ -160,7 +163,9 @@ def tickets_purge_removed(*, actor: AbstractBaseUser | None = None, now=None) ->
                     obj=ticket,
                     changes={"removed": [ticket.removed, "purged"]},
                 )
-            # Tickets merged into one of these keep their pointer's absence (SET_NULL).
+            # The emails that opened or answered them go too (their raw text is the customer's data);
+            # tickets merged into one of these keep their pointer's absence (SET_NULL).
+            InboundEmail.objects.filter(ticket__in=tickets).delete()
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).delete()
             transaction.on_commit(lambda files=files: _delete_files(files))
             purged += len(tickets)

@@ -15,7 +15,12 @@ pytestmark = pytest.mark.django_db
 
 
 def email_from(sender: str, subject: str, *, in_reply_to: str = "", body: str = "Any news?") -> bytes:
-    headers = [f"From: {sender}", "To: support@desk.test", f"Subject: {subject}", "Message-ID: <m-" + subject[:8].replace(" ", "") + f"-{len(body)}@mail.test>"]
+    headers = [
+        f"From: {sender}",
+        "To: support@desk.test",
+        f"Subject: {subject}",
+        "Message-ID: <m-" + subject[:8].replace(" ", "") + f"-{len(body)}@mail.test>",
+    ]
     if in_reply_to:
         headers.append(f"In-Reply-To: <{in_reply_to}>")
     return ("\r\n".join([*headers, "Content-Type: text/plain; charset=utf-8", "", body, ""])).encode()
@@ -60,15 +65,53 @@ def test_a_custom_notice_is_sent_instead_of_the_standard_one(pair, agent):
     assert OutboundEmail.objects.filter(body_text__contains="Continuing in HD-x, thanks!").exists()
 
 
-def test_another_requester_and_the_sources_ccs_are_copied_on_the_target(make_ticket, agent, customer, customer2):
-    target = make_ticket(requester=customer2, subject="Exports fail")
+@pytest.fixture
+def colleague(make_customer, organization):
+    return make_customer("colleague", organization=organization, name="Cole League")
+
+
+def test_a_colleagues_ticket_copies_the_requester_and_the_sources_ccs_and_keeps_its_subject_private(
+    make_ticket, agent, customer, colleague
+):
+    target = make_ticket(requester=colleague, subject="Exports fail for the payroll team")
     source = make_ticket(requester=customer, subject="Export broken")
     services.ticket_cc_add(actor=agent, ticket=source, email="boss@acme.test")
+    services.ticket_cc_add(actor=agent, ticket=source, email="second@acme.test")
     services.ticket_merge(actor=agent, source=source, target=target)
     assert sorted(TicketCC.objects.filter(ticket=target).values_list("email", flat=True)) == [
         "boss@acme.test",
         customer.email,
+        "second@acme.test",
     ]
+    notice = OutboundEmail.objects.get(kind="reply", body_text__contains="merged this request")
+    assert target.subject not in notice.body_text and target.reference not in notice.body_text
+
+
+def test_another_organizations_ticket_is_refused_and_nothing_moves(make_ticket, agent, customer, customer2):
+    target = make_ticket(requester=customer2, subject="Exports fail")
+    source = make_ticket(requester=customer, subject="Export broken")
+    with pytest.raises(InvalidInput) as error:
+        services.ticket_merge(actor=agent, source=source, target=target)
+    assert error.value.field == "into" and "another customer" in str(error.value)
+    source.refresh_from_db()
+    assert source.merged_into_id is None and source.status != "closed"
+    assert not TicketCC.objects.filter(ticket=target).exists()
+
+
+def test_a_customer_sees_no_pointer_to_a_colleagues_ticket_in_the_api(make_ticket, agent, customer, colleague):
+    from rest_framework.test import APIClient
+
+    own = make_ticket(subject="Same problem, mine")
+    theirs = make_ticket(requester=colleague, subject="Colleague's")
+    source = make_ticket(subject="Asked again")
+    services.ticket_merge(actor=agent, source=source, target=theirs)
+    services.ticket_merge(actor=agent, source=make_ticket(subject="Asked a third time"), target=own)
+    api = APIClient()
+    api.force_authenticate(customer.user)
+    rows = {row["reference"]: row["merged_into"] for row in api.get("/api/v1/tickets/").json()["results"]}
+    assert rows[source.reference] is None
+    assert own.reference in rows.values()
+    assert api.get(f"/api/v1/tickets/{source.reference}/").json()["merged_into"] is None
 
 
 @pytest.mark.parametrize("case", ["self", "closed_source", "closed_target"])
@@ -182,7 +225,7 @@ def test_the_timelines_say_what_was_merged_where(pair, agent_client, agent):
     assert f"merged this ticket into <b>{target.reference}</b>" in on_source
 
 
-def test_the_portal_points_the_customer_to_where_the_request_goes_on(make_ticket, agent, client, customer, customer2):
+def test_the_portal_points_the_customer_to_where_the_request_goes_on(make_ticket, agent, client, customer, colleague):
     own_target = make_ticket(subject="Invoices are empty")
     source = make_ticket(subject="Invoice PDF blank again")
     services.ticket_merge(actor=agent, source=source, target=own_target)
@@ -190,7 +233,7 @@ def test_the_portal_points_the_customer_to_where_the_request_goes_on(make_ticket
     page = client.get(reverse("portal:ticket_detail", args=[source.reference])).content.decode()
     assert "This request was combined with" in page and reverse("portal:ticket_detail", args=[own_target.reference]) in page
 
-    others = make_ticket(subject="Someone else's", requester=customer2)
+    others = make_ticket(subject="Someone else's", requester=colleague)
     mine = make_ticket(subject="Mine, same problem")
     services.ticket_merge(actor=agent, source=mine, target=others)
     page = client.get(reverse("portal:ticket_detail", args=[mine.reference])).content.decode()

@@ -94,7 +94,9 @@ def test_purge_deletes_for_good_only_after_the_retention(make_ticket, manager, s
     stored = Attachment.objects.get(ticket=old)
     storage = stored.file.storage
     assert storage.exists(stored.file.name)
-    Ticket.objects.filter(pk=old.pk).update(removed_at=timezone.now() - timedelta(days=settings.HELPDESK_REMOVED_RETENTION_DAYS + 1))
+    Ticket.objects.filter(pk=old.pk).update(
+        removed_at=timezone.now() - timedelta(days=settings.HELPDESK_REMOVED_RETENTION_DAYS + 1)
+    )
     with django_capture_on_commit_callbacks(execute=True):  # the files go once the rows are gone
         call_command("purge_removed_tickets", verbosity=0)
     assert not Ticket.objects.filter(pk=old.pk).exists() and Ticket.objects.filter(pk=recent.pk).exists()
@@ -159,3 +161,24 @@ def test_a_restored_ticket_says_who_removed_and_restored_it(client, ticket, agen
     client.force_login(agent)
     page = client.get(reverse("helpdesk:ticket_detail", args=[ticket.reference])).content.decode()
     assert "marked the ticket as spam" in page and "restored the ticket (it was <b>spam</b>)" in page
+
+
+def test_spam_also_stops_an_email_a_crashed_worker_left_half_sent(ticket, agent):
+    services.ticket_message_post(actor=agent, ticket=ticket, body="Hello")
+    stuck = OutboundEmail.objects.filter(ticket=ticket).latest("pk")
+    OutboundEmail.objects.filter(pk=stuck.pk).update(status="sending", lease_until=timezone.now() - timedelta(minutes=5))
+    services.ticket_mark_spam(actor=agent, ticket=ticket)
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and stuck.lease_until is None and "spam" in stuck.last_error
+
+
+def test_purge_deletes_the_emails_that_opened_the_ticket(agent, settings):
+    got = services.mail_receive(raw=spam_email("pills@spam.test", 7), source="test")
+    ticket = got.email.ticket
+    services.ticket_mark_spam(actor=agent, ticket=ticket)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        removed_at=timezone.now() - timedelta(days=settings.HELPDESK_REMOVED_RETENTION_DAYS + 1)
+    )
+    assert InboundEmail.objects.filter(ticket=ticket).exists()
+    services.tickets_purge_removed()
+    assert not Ticket.objects.filter(pk=ticket.pk).exists() and InboundEmail.objects.count() == 0

@@ -118,3 +118,9 @@ def test_the_next_ticket_is_one_the_agent_may_see(agent_client, three, manager):
     services.ticket_mark_spam(actor=manager, ticket=b)
     response = send(agent_client, a, list_query="view=mine")
     assert response["Location"] == reverse("helpdesk:ticket_detail", args=[c.reference])
+
+
+def test_a_posted_list_with_control_characters_is_rebuilt_not_echoed(agent_client, three):
+    response = send(agent_client, three[0], list_query="view=mine\r\nSet-Cookie: x=1")
+    assert response.status_code == 302
+    assert "\r" not in response["Location"] and "\n" not in response["Location"]

@@ -57,6 +57,8 @@ def list_origin(request, query: str | None = None) -> ListOrigin | None:
         query = request.session.get(LIST_SESSION_KEY)
     if query is None or len(query) > MAX_QUERY_LENGTH:
         return None
+    # A posted query is rebuilt from its parsed pairs: raw CR/LF or stray characters never reach a URL.
+    query = QueryDict(query).urlencode()
     try:
         return ListOrigin(query=query, label=_label(request.user, query))
     except InvalidInput:  # a list that no longer parses (a view since removed): no way back to it
