@@ -55,6 +55,10 @@ class Severity(models.TextChoices):
     MINOR = "minor", "Minor"
 
 
+# The board ranks by severity first: a stopped feature is answered before any other.
+SEVERITY_RANK = {Severity.BLOCKING: 3, Severity.MAJOR: 2, Severity.MINOR: 1}
+
+
 class EscalationStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
@@ -112,6 +116,16 @@ class Escalation(models.Model):
     fix_update = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
 
+    # Impact, recounted from the links by SQL aggregates in every linking transaction
+    # (under the escalation's lock), so the board ranks from an index. See impact_score.
+    severity_rank = models.PositiveSmallIntegerField(default=0)
+    ticket_count = models.PositiveIntegerField(default=0)
+    customer_count = models.PositiveIntegerField(default=0)
+    organization_count = models.PositiveIntegerField(default=0)
+    key_account_count = models.PositiveIntegerField(default=0)
+    affected_value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    impact = models.BigIntegerField(default=0)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [
@@ -122,6 +136,15 @@ class Escalation(models.Model):
         indexes = [
             models.Index(fields=["feature", "status"], name="escalation_feature_status"),
             models.Index(fields=["status", "-created_at", "-id"], name="escalation_status_created"),
+            # The board's order (see selectors.BOARD_ORDER): unresolved ones (its default), all, per feature.
+            models.Index(
+                fields=["-severity_rank", "-impact", "created_at", "id"],
+                name="escalation_board_unresolved",
+                condition=models.Q(status__in=["open", "acknowledged", "in_progress", "needs_info"]),
+            ),
+            models.Index(fields=["-severity_rank", "-impact", "created_at", "id"], name="escalation_board"),
+            models.Index(fields=["feature", "-severity_rank", "-impact", "created_at", "id"], name="escalation_board_feature"),
+            models.Index(fields=["status", "-severity_rank", "-impact", "created_at", "id"], name="escalation_board_status"),
         ]
 
     def __str__(self) -> str:
@@ -149,6 +172,8 @@ class EscalationLink(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["escalation", "ticket"], name="escalation_link_once")]
+        # "This ticket's escalations" and the inbox's "linked to an escalation" filter.
+        indexes = [models.Index(fields=["ticket", "escalation"], name="escalation_link_ticket")]
 
     def __str__(self) -> str:
         return f"ESC-{self.escalation_id} ← ticket {self.ticket_id}"

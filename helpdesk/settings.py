@@ -364,11 +364,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Help desk API",
-    "DESCRIPTION": "Tickets, messages and (in later versions) escalations and the release gate.",
+    "DESCRIPTION": "Tickets and messages; features, the release gate and escalations (the andon cord).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Tickets and escalations both have a "status" with their own choices.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": ["new", "open", "pending", "on_hold", "solved", "closed"],
+        "EscalationStatusEnum": "escalations.models.EscalationStatus",
+    },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No badge fetched from validator.swagger.io: it would send the schema's URL away
     # (and the Content-Security-Policy allows images from this site only).

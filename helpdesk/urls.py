@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from helpdesk import extensions
 from helpdesk.views import auth as auth_views
 from helpdesk.views import files, navigation
 
@@ -26,6 +27,8 @@ urlpatterns = [
     # Desk and portal alike: the view checks who may see each file.
     path("attachments/<int:attachment_id>/", files.attachment_download, name="attachment"),
     path("attachments/<int:attachment_id>/preview/", files.attachment_thumbnail, name="attachment_preview"),
+    # Other apps' pages and API (escalations), registered in their AppConfig.ready().
+    *extensions.url_patterns(),
     path("portal/", include("helpdesk.urls_portal")),
     path("", include("helpdesk.urls_desk")),
 ]

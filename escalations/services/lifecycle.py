@@ -9,15 +9,18 @@ against the feature is unresolved. The gate reads that flag, never a cache.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from escalations import permissions
 from escalations.models import (
+    SEVERITY_RANK,
     UNRESOLVED_STATUSES,
     Escalation,
     EscalationEvent,
@@ -28,9 +31,11 @@ from escalations.models import (
 )
 from helpdesk import permissions as desk_permissions
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
+from helpdesk.models import Organization
 from helpdesk.services import audit_record
 
 TITLE_MAX_LENGTH = Escalation._meta.get_field("title").max_length
+MAX_TICKETS_PER_REQUEST = 100
 TEXT_MAX_LENGTH = 20_000
 
 # What each action's text is called, for the error that asks for it.
@@ -87,6 +92,42 @@ def _event(escalation: Escalation, *, actor, kind: str, now, action: str = "", o
     )
 
 
+def impact_of(*, tickets: int, customers: int, key_accounts: int, value) -> int:
+    """The board's impact score (docs/escalations.md): people first, then money.
+
+    Each linked ticket counts 1, each distinct customer 10, each key account 100, and
+    every 1,000 of the affected organizations' annual value 1.
+    """
+    return tickets + 10 * customers + 100 * key_accounts + int(value or 0) // 1000
+
+
+def _recount(escalation: Escalation) -> list[str]:
+    """Recount the locked escalation's impact from its links (SQL aggregates); returns the fields changed."""
+    links = EscalationLink.objects.filter(escalation=escalation)
+    counts = links.aggregate(tickets=Count("id"), customers=Count("ticket__requester", distinct=True))
+    # Each organization once, however many of its people's tickets are linked.
+    organizations = Organization.objects.filter(pk__in=links.values("ticket__requester__organization")).aggregate(
+        count=Count("id"), key=Count("id", filter=Q(is_key_account=True)), value=Sum("annual_value")
+    )
+    values = {
+        "ticket_count": counts["tickets"],
+        "customer_count": counts["customers"],
+        "organization_count": organizations["count"],
+        "key_account_count": organizations["key"],
+        "affected_value": organizations["value"] or 0,
+    }
+    values["impact"] = impact_of(
+        tickets=values["ticket_count"],
+        customers=values["customer_count"],
+        key_accounts=values["key_account_count"],
+        value=values["affected_value"],
+    )
+    changed = [name for name, value in values.items() if getattr(escalation, name) != value]
+    for name in changed:
+        setattr(escalation, name, values[name])
+    return changed
+
+
 def _check_ticket(actor, ticket) -> None:
     if actor is not None and not desk_permissions.can_view_ticket(actor, ticket):
         raise NotFound("No such ticket.")
@@ -114,17 +155,25 @@ def _link(*, actor, escalation: Escalation, ticket, now) -> bool:
 def escalation_raise(
     *,
     actor: AbstractBaseUser | None,
-    ticket,
     feature: Feature,
+    ticket=None,
+    tickets: Sequence = (),
     severity: str,
     title: str,
     customer_impact: str,
     steps: str = "",
 ) -> Escalation:
-    """Pull the cord: a new escalation against ``feature``, with ``ticket`` linked. A blocking one blocks the feature."""
+    """Pull the cord: a new escalation against ``feature``, with ``ticket`` (and ``tickets``) linked.
+
+    A blocking one blocks the feature in this transaction.
+    """
     if actor is not None and not permissions.can_raise_escalations(actor):
         raise ActionForbidden("You may not raise escalations.")
-    _check_ticket(actor, ticket)
+    linked = list({t.pk: t for t in [*([ticket] if ticket is not None else []), *tickets]}.values())
+    if len(linked) > MAX_TICKETS_PER_REQUEST:
+        raise InvalidInput(f"Link at most {MAX_TICKETS_PER_REQUEST} tickets at once.", field="tickets")
+    for one in linked:
+        _check_ticket(actor, one)
     if severity not in Severity.values:
         raise InvalidInput(f"Choose a severity: {', '.join(Severity.values)}.", field="severity")
     title = _text(title, field="title", required=True, what="a title", max_length=TITLE_MAX_LENGTH)
@@ -135,6 +184,7 @@ def escalation_raise(
     escalation = Escalation.objects.create(
         feature=locked,
         severity=severity,
+        severity_rank=SEVERITY_RANK[severity],
         title=title,
         customer_impact=impact,
         steps=steps,
@@ -146,12 +196,18 @@ def escalation_raise(
         ),
     )
     _event(escalation, actor=actor, kind=EscalationEvent.Kind.RAISED, now=now, new=EscalationStatus.OPEN)
-    _link(actor=actor, escalation=escalation, ticket=ticket, now=now)
+    for one in linked:
+        _link(actor=actor, escalation=escalation, ticket=one, now=now)
+    escalation.save(update_fields=_recount(escalation))
     audit_record(
         actor=actor,
         action="escalation.raised",
         obj=escalation,
-        changes={"feature": [None, locked.key], "severity": [None, severity], "ticket": [None, ticket.reference]},
+        changes={
+            "feature": [None, locked.key],
+            "severity": [None, severity],
+            "tickets": [None, [one.reference for one in linked]],
+        },
     )
     _refresh_blocked(actor=actor, feature=locked)
     return escalation
@@ -176,7 +232,7 @@ def escalation_link(*, actor: AbstractBaseUser | None, escalation: Escalation, t
     created = _link(actor=actor, escalation=locked, ticket=ticket, now=now)
     if created:
         locked.updated_at = now
-        locked.save(update_fields=["updated_at"])
+        locked.save(update_fields=["updated_at", *_recount(locked)])
         audit_record(
             actor=actor, action="escalation.linked", obj=locked, changes={"ticket": [None, ticket.reference]}
         )
@@ -211,7 +267,7 @@ def escalation_transition(
             f"“{action.replace('_', ' ')}” is not possible from there.",
             field="action",
         )
-    note = _text(text, field="text", required=action in Escalation.TEXT_REQUIRED, what=_TEXT_NAMES.get(action, "a note"))
+    note = _text(text, field="note", required=action in Escalation.TEXT_REQUIRED, what=_TEXT_NAMES.get(action, "a note"))
     now = timezone.now()
     old = locked.status
     locked.status = target

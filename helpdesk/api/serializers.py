@@ -14,24 +14,14 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
-from helpdesk import permissions, presenters
+from helpdesk import extensions, permissions, presenters
+from helpdesk.apikit import StrictSerializer
 from helpdesk.models import TicketChannel, TicketEvent, TicketPriority, TicketStatus
 from helpdesk.selectors import MAX_PAGE_SIZE
 
 # Not ``TicketPriority.names``: Django's choices metaclass defines ``names`` (the
 # upper-case member names), which hides the model's lower-case classmethod.
 PRIORITY_NAMES = [member.slug for member in TicketPriority]
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not know, so a typo ("asignee") is an error rather than a silent no-op."""
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if hasattr(self.initial_data, "keys"):
-            unknown = sorted(set(self.initial_data.keys()) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
 
 
 def ticket_etag(ticket) -> str:
@@ -128,11 +118,52 @@ DESK_ONLY = "Desk only: left out of the answers customers get."
 DESK_ONLY_TICKET_FIELDS = ("assignee", "team", "tags", "feature")
 
 
+_EXTENSION_VALUES = "_extension_values"
+
+
+def _extension_values(context: dict[str, Any], tickets: list[Any]) -> None:
+    """Other apps' ticket fields (helpdesk.extensions) for these tickets: a fixed number of queries for all."""
+    request = context.get("request")
+    viewer = request.user if request is not None else None
+    context[_EXTENSION_VALUES] = {field.name: field.values(viewer, tickets) for field in extensions.ticket_api_fields()}
+
+
+class ExtensionListField(serializers.ListField):
+    """A desk-only list another app gives each ticket (``escalations``: references), read from the batch above."""
+
+    def __init__(self, extension: extensions.TicketApiField):
+        self.extension = extension
+        super().__init__(child=serializers.CharField(), source="*", read_only=True, help_text=extension.help_text)
+
+    def get_attribute(self, ticket):
+        if _EXTENSION_VALUES not in self.context:  # a single ticket, not a list
+            _extension_values(self.context, [ticket])
+        return self.context[_EXTENSION_VALUES][self.extension.name].get(ticket.pk, self.extension.default())
+
+
+class TicketListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        tickets = list(data.all() if hasattr(data, "all") else data)
+        if viewer_is_desk(self.context):
+            _extension_values(self.context, tickets)
+        return super().to_representation(tickets)
+
+
 class TicketSerializer(serializers.Serializer):
     """A ticket as every endpoint returns it (also the `current` of a 409).
 
-    For customers the desk-only fields (assignee, team, tags, feature) are left out.
+    For customers the desk-only fields (assignee, team, tags, feature, and other
+    apps' fields such as escalations) are left out.
     """
+
+    class Meta:
+        list_serializer_class = TicketListSerializer
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for extension in extensions.ticket_api_fields():
+            fields[extension.name] = ExtensionListField(extension)
+        return fields
 
     reference = serializers.CharField(read_only=True)
     subject = serializers.CharField()
@@ -158,11 +189,16 @@ class TicketSerializer(serializers.Serializer):
     )
 
     def to_representation(self, ticket) -> dict[str, Any]:
-        data = super().to_representation(ticket)
         if not viewer_is_desk(self.context):
+            # Left out before they are read: other apps' values are never even fetched for a customer.
+            fields = self.fields
+            for extension in extensions.ticket_api_fields():
+                fields.pop(extension.name, None)
+            data = super().to_representation(ticket)
             for name in DESK_ONLY_TICKET_FIELDS:
                 del data[name]
-        return data
+            return data
+        return super().to_representation(ticket)
 
     def get_priority(self, ticket) -> str:
         return TicketPriority(ticket.priority).slug

@@ -6,7 +6,6 @@ No rules live here. Domain errors raised below become 400/403/404/409 answers in
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -15,81 +14,25 @@ from django.db import transaction
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from helpdesk import permissions, ratelimit, selectors, selectors_files, services
 from helpdesk.api import serializers as s
-from helpdesk.api.authentication import ApiTokenAuthentication
 from helpdesk.api.content import SafeJSONParser
+from helpdesk.apikit import ApiView, expected_version, next_url, valid
 from helpdesk.errors import ActionForbidden, InvalidInput
-from helpdesk.keyset import Page
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
 
-
-class ApiView(APIView):
-    # Token first: an anonymous request is then answered 401 with
-    # "WWW-Authenticate: Token" rather than a bare 403.
-    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
-    # JSON only: lists, null and booleans have one spelling there (a form's
-    # "assignee=" could mean "unassign" or "unchanged").
-    parser_classes = [SafeJSONParser]
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        # Answers depend on who asks (scoping, allowed_statuses): never from a shared cache.
-        patch_vary_headers(response, ("Authorization", "Cookie"))
-        patch_cache_control(response, private=True)
-        return response
-
-
-def _valid(serializer_class, data, **kwargs) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _next_url(request: Request, page: Page) -> str | None:
-    if page.next_cursor is None:
-        return None
-    return replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
-
-
-# One strong ETag ("7"), or the bare version a hand-written curl tends to send (7).
-_IF_MATCH = re.compile(r'\s*(?:"(\d{1,9})"|(\d{1,9}))\s*')
-
-
-def _expected_version(request: Request, body_version: int | None) -> int | None:
-    """The version the client based its change on: If-Match or ``version``, or None for "any"."""
-    header = request.headers.get("If-Match")
-    header_version = None
-    if header is not None and header.strip() != "*":
-        if header.strip().startswith("W/"):
-            # RFC 9110 13.1.1: If-Match compares strongly, so a weak validator never matches.
-            # Said plainly rather than answered 412: our ETags are strong, so a weak one is a client mistake.
-            raise InvalidInput(
-                'If-Match compares strong ETags only; send the ETag without "W/", such as "7".', field="If-Match"
-            )
-        match = _IF_MATCH.fullmatch(header)
-        if match is None:
-            raise InvalidInput('If-Match must be one ETag of this ticket, such as "7".', field="If-Match")
-        header_version = int(match.group(1) or match.group(2))
-    if header_version is not None and body_version is not None and header_version != body_version:
-        raise InvalidInput(
-            f"If-Match names version {header_version} but the body says {body_version}; send one of them.",
-            field="version",
-        )
-    return header_version if header_version is not None else body_version
+# Shared with the other apps' APIs (helpdesk/apikit.py).
+_valid, _next_url, _expected_version = valid, next_url, expected_version
 
 
 def _ticket_response(request: Request, ticket: Ticket, *, status: int = http.HTTP_200_OK) -> Response:

@@ -8,26 +8,9 @@ from escalations import services
 from escalations.models import Escalation, EscalationEvent, EscalationLink, Feature
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
 from helpdesk.models import AuditEvent
+from tests.escalations.conftest import raise_on
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def feature(product_manager):
-    product = services.product_ensure(actor=None, key="billing", name="Billing")
-    return services.feature_ensure(actor=None, product=product, key="billing.invoices", name="Invoices", owner=product_manager)
-
-
-def raise_on(ticket, feature, agent, *, severity="blocking", title="Invoice PDFs are empty"):
-    return services.escalation_raise(
-        actor=agent,
-        ticket=ticket,
-        feature=feature,
-        severity=severity,
-        title=title,
-        customer_impact="Customers download a blank PDF.",
-        steps="Open any invoice, press Download.",
-    )
 
 
 def blocked(feature) -> bool:
@@ -133,7 +116,7 @@ def test_texts_the_actions_need_are_required(ticket, feature, agent, product_man
     for action in ("request_info", "fix", "reject"):
         with pytest.raises(InvalidInput) as error:
             act(escalation, product_manager, action, text="   ")
-        assert error.value.field == "text"
+        assert error.value.field == "note"
     escalation.refresh_from_db()
     assert escalation.status == "acknowledged"
 

@@ -204,7 +204,7 @@ def test_customer_may_not_change_desk_fields(client_for, customer, ticket, data,
     assert snapshot(ticket) == before
 
 
-DESK_ONLY = {"assignee", "team", "tags", "feature"}
+DESK_ONLY = {"assignee", "team", "tags", "feature", "escalations"}
 
 
 def test_customer_gets_no_routing_fields(client_for, agent, customer, make_ticket, team, feature):  # noqa: F811

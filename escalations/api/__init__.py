@@ -1,0 +1,1 @@
+"""The escalations API: features and the release gate, escalations, links, transitions, comments."""

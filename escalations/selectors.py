@@ -1,0 +1,294 @@
+"""Every read of escalations a page, the API or a consumer uses, scoped to the viewer.
+
+Escalations name tickets and their customers, so only people who see every ticket (the
+desk) see any; to anyone else every escalation and feature "does not exist" (404).
+Lists take a fixed number of queries whatever their length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from escalations import permissions
+from escalations.models import (
+    UNRESOLVED_STATUSES,
+    Escalation,
+    EscalationEvent,
+    EscalationLink,
+    EscalationStatus,
+    Feature,
+    Product,
+    Severity,
+)
+from helpdesk.errors import InvalidInput, NotFound
+from helpdesk.keyset import MAX_PAGE_SIZE, Page, SortKey, paginate
+from helpdesk.models import format_reference
+
+REFERENCE = re.compile(r"(?i)^\s*ESC-(\d{1,12})\s*$")
+
+# Severity first (a stopped feature is answered before anything else), then impact,
+# then the oldest first, then id: docs/escalations.md explains the ranking.
+BOARD_ORDER = SortKey(columns=(("severity_rank", True), ("impact", True), ("created_at", False), ("id", False)))
+BOARD_PAGE_SIZE = 50
+
+STATUS_FILTERS = frozenset({"unresolved", "all", *EscalationStatus.values})
+
+
+def _check_viewer(user) -> None:
+    if not permissions.can_view_escalations(user):
+        raise NotFound("No such escalation.")
+
+
+def parse_reference(reference: str) -> int:
+    match = REFERENCE.match(reference or "")
+    if match is None:
+        raise NotFound("No such escalation.")
+    return int(match.group(1))
+
+
+# --- Features and the gate -------------------------------------------------------------------
+
+
+def features_visible_to(user) -> QuerySet[Feature]:
+    """Every feature for the desk (the release gate is for any desk user's token); none for anyone else."""
+    if not permissions.can_view_escalations(user):
+        return Feature.objects.none()
+    return Feature.objects.select_related("product", "owner").order_by("key")
+
+
+def feature_get(*, user, key: str) -> Feature:
+    feature = features_visible_to(user).filter(key=key).first()
+    if feature is None:
+        raise NotFound(f"No feature with the key {key!r}.")
+    return feature
+
+
+@dataclass(frozen=True)
+class Gate:
+    feature: str
+    blocked: bool
+    escalations: list[str]
+
+
+def feature_gate(*, user, key: str) -> Gate:
+    """Whether ``key`` may ship: read from the feature row the escalation services keep under lock, never a cache.
+
+    Two queries: the feature, and when it is blocked, the blocking escalations' ids.
+    """
+    if not permissions.can_view_escalations(user):
+        raise NotFound(f"No feature with the key {key!r}.")
+    row = Feature.objects.filter(key=key).values("pk", "blocked").first()
+    if row is None:
+        raise NotFound(f"No feature with the key {key!r}.")
+    if not row["blocked"]:
+        return Gate(feature=key, blocked=False, escalations=[])
+    ids = (
+        Escalation.objects.filter(feature_id=row["pk"], severity=Severity.BLOCKING, status__in=UNRESOLVED_STATUSES)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return Gate(feature=key, blocked=True, escalations=[f"ESC-{pk}" for pk in ids])
+
+
+# --- The board -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    status: str = "unresolved"  # "unresolved", "all" or one status
+    severity: str = ""
+    product: str = ""  # product key
+    feature: str = ""  # feature key
+    mine: bool = False  # only features the viewer owns
+    q: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        pairs = {
+            "status": self.status if self.status != "unresolved" else "",
+            "severity": self.severity,
+            "product": self.product,
+            "feature": self.feature,
+            "mine": "1" if self.mine else "",
+            "q": self.q,
+        }
+        return {name: value for name, value in pairs.items() if value}
+
+
+def parse_board_filters(query) -> BoardFilters:
+    """Board filters from a query string (a QueryDict or dict); a bad value is a 400 naming it."""
+    status = (query.get("status") or "unresolved").strip()
+    if status not in STATUS_FILTERS:
+        raise InvalidInput(
+            f"Unknown status {status!r}: use unresolved, all or one of {', '.join(EscalationStatus.values)}.",
+            field="status",
+        )
+    severity = (query.get("severity") or "").strip()
+    if severity and severity not in Severity.values:
+        raise InvalidInput(f"Unknown severity {severity!r}: use {', '.join(Severity.values)}.", field="severity")
+    mine = (query.get("mine") or "").strip().lower()
+    if mine not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise InvalidInput("mine is 1 (only my features) or 0.", field="mine")
+    q = (query.get("q") or "").strip()
+    if len(q) > 200 or "\x00" in q:
+        raise InvalidInput("Search for at most 200 characters.", field="q")
+    return BoardFilters(
+        status=status,
+        severity=severity,
+        product=(query.get("product") or "").strip()[:100],
+        feature=(query.get("feature") or "").strip()[:100],
+        mine=mine in ("1", "true", "yes"),
+        q=q,
+    )
+
+
+def _board_queryset(user, filters: BoardFilters) -> QuerySet[Escalation]:
+    rows = Escalation.objects.all()
+    if filters.status == "unresolved":
+        rows = rows.filter(status__in=UNRESOLVED_STATUSES)
+    elif filters.status != "all":
+        rows = rows.filter(status=filters.status)
+    if filters.severity:
+        rows = rows.filter(severity=filters.severity)
+    if filters.feature:
+        rows = rows.filter(feature__key=filters.feature)
+    if filters.product:
+        rows = rows.filter(feature__product__key=filters.product)
+    if filters.mine:
+        rows = rows.filter(feature__owner=user)
+    if filters.q:
+        number = REFERENCE.match(filters.q)
+        rows = rows.filter(pk=int(number.group(1))) if number else rows.filter(title__icontains=filters.q)
+    return rows
+
+
+def escalation_board(
+    *, user, filters: BoardFilters, cursor: str | None = None, page_size: int = BOARD_PAGE_SIZE
+) -> Page[Escalation]:
+    """One page of the triage board, ranked by BOARD_ORDER: two queries (the page, and features with owners)."""
+    _check_viewer(user)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    rows = _board_queryset(user, filters).select_related("feature__product", "feature__owner", "raised_by")
+    return paginate(rows, sort=BOARD_ORDER, cursor=cursor, page_size=page_size)
+
+
+def board_choices(*, user) -> dict[str, list]:
+    """The products and features the board's filters offer (two small queries)."""
+    _check_viewer(user)
+    return {
+        "products": list(Product.objects.order_by("name").values_list("key", "name")),
+        "features": list(Feature.objects.order_by("key").values_list("key", "name")),
+    }
+
+
+# --- One escalation --------------------------------------------------------------------------
+
+
+def escalation_get(*, user, reference: str) -> Escalation:
+    _check_viewer(user)
+    pk = parse_reference(reference)
+    escalation = Escalation.objects.select_related("feature__product", "feature__owner", "raised_by").filter(pk=pk).first()
+    if escalation is None:
+        raise NotFound("No such escalation.")
+    return escalation
+
+
+LINK_PAGE_SIZE = 100
+LINK_ORDER = SortKey(columns=(("linked_at", True), ("id", True)))
+
+
+def escalation_links(*, user, escalation: Escalation, cursor: str | None = None, page_size: int = LINK_PAGE_SIZE):
+    """The linked tickets (newest link first) with their requesters and organizations: one query a page.
+
+    Removed (spam, deleted) tickets are left out: nobody sees those.
+    """
+    _check_viewer(user)
+    rows = (
+        EscalationLink.objects.filter(escalation=escalation, ticket__removed="")
+        .select_related("ticket__requester__organization", "ticket__assignee", "linked_by")
+        .defer("ticket__search_document")
+    )
+    return paginate(rows, sort=LINK_ORDER, cursor=cursor, page_size=max(1, min(page_size, MAX_PAGE_SIZE)))
+
+
+def escalation_history(*, user, escalation: Escalation) -> list[EscalationEvent]:
+    """History and discussion in time order, with their authors: one query."""
+    _check_viewer(user)
+    return list(escalation.events.select_related("actor").order_by("created_at", "id"))
+
+
+def escalation_comments(*, user, escalation: Escalation) -> list[EscalationEvent]:
+    _check_viewer(user)
+    return list(escalation.events.filter(kind=EscalationEvent.Kind.COMMENT).select_related("actor").order_by("created_at", "id"))
+
+
+# --- Escalations of tickets ------------------------------------------------------------------
+
+
+def escalations_of_tickets(*, user, ticket_ids: list[int]) -> dict[int, list[Escalation]]:
+    """Each ticket's escalations (oldest link first), for the desk only: one query for any number of tickets."""
+    found: dict[int, list[Escalation]] = defaultdict(list)
+    if not ticket_ids or not permissions.can_view_escalations(user):
+        return found
+    links = (
+        EscalationLink.objects.filter(ticket_id__in=ticket_ids).select_related("escalation__feature").order_by("linked_at", "id")
+    )
+    for link in links:
+        found[link.ticket_id].append(link.escalation)
+    return found
+
+
+def blocking_escalations_of_feature(*, user, feature_id: int | None) -> list[Escalation]:
+    """The unresolved blocking escalations that block ``feature_id`` (the ticket page's banner)."""
+    if feature_id is None or not permissions.can_view_escalations(user):
+        return []
+    return list(
+        Escalation.objects.filter(feature_id=feature_id, severity=Severity.BLOCKING, status__in=UNRESOLVED_STATUSES)
+        .select_related("feature")
+        .order_by("created_at", "id")
+    )
+
+
+def escalations_of_feature(*, user, feature_id: int, limit: int = 20) -> list[Escalation]:
+    """The feature's unresolved escalations, ranked as on the board (the raise form shows them first)."""
+    if not permissions.can_view_escalations(user):
+        return []
+    return list(
+        Escalation.objects.filter(feature_id=feature_id, status__in=UNRESOLVED_STATUSES)
+        .select_related("feature")
+        .order_by(*BOARD_ORDER.order_by())[:limit]
+    )
+
+
+__all__ = [
+    "BOARD_ORDER",
+    "BoardFilters",
+    "Gate",
+    "blocking_escalations_of_feature",
+    "board_choices",
+    "escalation_board",
+    "escalation_comments",
+    "escalation_get",
+    "escalation_history",
+    "escalation_links",
+    "escalations_of_feature",
+    "escalations_of_tickets",
+    "feature_gate",
+    "feature_get",
+    "features_visible_to",
+    "parse_board_filters",
+]
+
+
+def escalation_ticket_references(*, user, escalation: Escalation) -> list[str]:
+    """Every linked ticket's reference, newest link first (removed tickets left out): one query."""
+    _check_viewer(user)
+    numbers = (
+        EscalationLink.objects.filter(escalation=escalation, ticket__removed="")
+        .order_by("-linked_at", "-id")
+        .values_list("ticket__number", flat=True)
+    )
+    return [format_reference(number) for number in numbers]

@@ -1,0 +1,121 @@
+"""Where other apps plug into the ticketing app without it importing them.
+
+``helpdesk`` never imports ``escalations`` or ``livelisten`` (import-linter checks it).
+Where a desk page, the ticket API or the URL tree shows another app's data, the other
+app registers a provider here from its ``AppConfig.ready()``, and ``helpdesk`` asks the
+registry. Each registry is a plain ordered list or dict filled once at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# --- URLs ------------------------------------------------------------------------------------
+
+_url_patterns: list[Any] = []
+
+
+def register_urls(patterns: Iterable[Any]) -> None:
+    """URL patterns another app serves under the site root (its pages and its part of ``/api/v1/``)."""
+    _url_patterns.extend(patterns)
+
+
+def url_patterns() -> list[Any]:
+    return list(_url_patterns)
+
+
+# --- The ticket API ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketApiField:
+    """A field the desk's ticket API answers carry (customers never get these).
+
+    ``values`` gets the viewer and the tickets of one answer and returns each ticket's
+    value by id, in a fixed number of queries whatever the number of tickets.
+    """
+
+    name: str
+    values: Callable[[Any, list[Any]], dict[int, Any]]
+    default: Callable[[], Any]
+    help_text: str
+
+
+_ticket_api_fields: dict[str, TicketApiField] = {}
+
+
+def register_ticket_api_field(field: TicketApiField) -> None:
+    _ticket_api_fields[field.name] = field
+
+
+def ticket_api_fields() -> list[TicketApiField]:
+    return list(_ticket_api_fields.values())
+
+
+# --- The ticket page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketPanel:
+    """A block on the desk's ticket page.
+
+    ``context`` gets the request and the ticket and returns the template's context, or
+    None to show nothing; ``place`` is "banner" (above the conversation) or "side" (in
+    the properties column).
+    """
+
+    name: str
+    template: str
+    context: Callable[[Any, Any], dict[str, Any] | None]
+    place: str = "side"
+
+
+_ticket_panels: list[TicketPanel] = []
+
+
+def register_ticket_panel(panel: TicketPanel) -> None:
+    _ticket_panels.append(panel)
+
+
+def ticket_panels(place: str) -> list[TicketPanel]:
+    return [panel for panel in _ticket_panels if panel.place == place]
+
+
+# --- Navigation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A link in the desk's top navigation, shown to those ``visible`` lets see it."""
+
+    label: str
+    url_name: str
+    visible: Callable[[Any], bool]
+
+
+_nav_links: list[NavLink] = []
+
+
+def register_nav_link(link: NavLink) -> None:
+    _nav_links.append(link)
+
+
+def nav_links(user) -> list[NavLink]:
+    return [link for link in _nav_links if link.visible(user)]
+
+
+# --- 409 answers -----------------------------------------------------------------------------
+
+# model class -> function(obj, context) returning (body of "current", ETag)
+_stale_renderers: dict[type, Callable[[Any, dict[str, Any]], tuple[dict[str, Any], str]]] = {}
+
+
+def register_stale_renderer(model: type, render: Callable[[Any, dict[str, Any]], tuple[dict[str, Any], str]]) -> None:
+    """How the API shows the current state of another app's object in a 409 answer."""
+    _stale_renderers[model] = render
+
+
+def stale_renderer(obj) -> Callable[[Any, dict[str, Any]], tuple[dict[str, Any], str]] | None:
+    return _stale_renderers.get(type(obj))
