@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 
 from escalations import services
-from escalations.models import Feature, Product
+from escalations.models import Feature, Product, WebhookDelivery, WebhookEndpoint
 
 
 def _user_picker_fields(admin_site, request, fields: list[str]) -> list[str]:
@@ -84,3 +84,58 @@ class FeatureAdmin(_OwnerPicker, _ServiceSaved):
     list_filter = ["product"]
     search_fields = ["key", "name"]
     list_select_related = ["product", "owner"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Receivers of the andon cord's events; the secret is shown for copying into the receiver's configuration."""
+
+    list_display = ["name", "url", "feature_events", "escalation_events", "active"]
+    list_filter = ["active"]
+    fields = ["name", "url", "secret", "feature_events", "escalation_events", "active"]
+
+    def save_model(self, request, obj, form, change):
+        services.webhook_endpoint_save(actor=request.user, endpoint=obj, changed_fields=form.changed_data if change else None)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every delivery with its answer: what was sent, what came back, when it is tried again."""
+
+    list_display = ["created_at", "event", "endpoint", "status", "attempts", "response_status", "next_attempt_at"]
+    list_filter = ["status", "event", "endpoint"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [
+        "endpoint",
+        "event",
+        "body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "response_status",
+        "response_body",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    ]
+    exclude = ["lease_until"]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send the selected deliveries again now")
+    def retry_now(self, request, queryset):
+        count = 0
+        for delivery in queryset:
+            if delivery.status != WebhookDelivery.Status.DELIVERED:
+                services.webhook_delivery_retry(actor=request.user, delivery=delivery)
+                count += 1
+        self.message_user(request, f"{count} delivery(ies) will be sent by the worker (escalation_worker) on its next round.")

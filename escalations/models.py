@@ -187,6 +187,7 @@ class EscalationEvent(models.Model):
         LINKED = "linked", "Ticket linked"
         STATUS = "status", "Status changed"
         COMMENT = "comment", "Comment"
+        OVERDUE = "overdue", "Acknowledgement overdue"
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -206,14 +207,95 @@ class EscalationEvent(models.Model):
 
 
 class FixNotice(models.Model):
-    """The customer of a linked ticket was told of the fix: at most once per ticket and escalation, by constraint."""
+    """The customer of a linked ticket is told of the escalation's fix: once per ticket and escalation, by constraint.
+
+    Written in the fix's transaction (or a later link's) for every linked ticket; the
+    update itself is posted by ``fix_notices_deliver`` (right after commit, and by the
+    worker after any interruption), which sets ``delivered_at`` in the transaction
+    that posts it. A second fix, or a ticket linked twice, finds the row already
+    there: the insert does nothing, so nobody is told twice.
+    """
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="fix_notices")
     ticket = models.ForeignKey("helpdesk.Ticket", on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # "told" (a public reply was posted), or why not ("removed": the ticket is spam or deleted).
+    outcome = models.CharField(max_length=10, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["escalation", "ticket"], name="fix_notice_once")]
+        indexes = [
+            models.Index(fields=["id"], name="fix_notice_pending", condition=models.Q(delivered_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"ESC-{self.escalation_id} fix told on ticket {self.ticket_id}"
+
+
+def _webhook_secret() -> str:
+    import secrets
+
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """Where the desk POSTs signed JSON when a feature is blocked or unblocked and when an escalation changes status."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=500, help_text="https://… of the receiver (a feature-flag service, a deploy tool).")
+    secret = models.CharField(
+        max_length=100,
+        default=_webhook_secret,
+        help_text="Shared secret: each delivery carries X-Helpdesk-Signature, HMAC-SHA256 of “timestamp.body” with it.",
+    )
+    feature_events = models.BooleanField(default=True, help_text="feature.blocked and feature.unblocked")
+    escalation_events = models.BooleanField(default=True, help_text="escalation.status_changed (raised included)")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, written in the transaction of the change (an outbox), POSTed by the worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed for good"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    # The exact bytes sent (and signed), so a retry sends the same body and signature base.
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="webhook_delivery_due",
+                condition=models.Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

@@ -41,6 +41,11 @@ def can_triage(user, escalation) -> bool:
     )
 
 
+def can_triage_any(user) -> bool:
+    """Whether the board is this person's to work ("my features" makes sense): owners and triagers."""
+    return _active(user) and can_view_escalations(user) and (user.has_perm(TRIAGE) or user.owned_features.exists())
+
+
 def can_take_action(user, escalation, action: str) -> bool:
     """Whether ``user`` may take ``action`` on ``escalation`` (the status table is the model's)."""
     if action in TRIAGE_ACTIONS:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from escalations import permissions
 from escalations.models import (
@@ -253,11 +255,11 @@ def blocking_escalations_of_feature(*, user, feature_id: int | None) -> list[Esc
 
 
 def escalations_of_feature(*, user, feature_id: int, limit: int = 20) -> list[Escalation]:
-    """The feature's unresolved escalations, ranked as on the board (the raise form shows them first)."""
+    """The feature's linkable escalations (unresolved, or fixed), ranked as on the board: the raise form shows them first."""
     if not permissions.can_view_escalations(user):
         return []
     return list(
-        Escalation.objects.filter(feature_id=feature_id, status__in=UNRESOLVED_STATUSES)
+        Escalation.objects.filter(feature_id=feature_id, status__in=LINKABLE_STATUSES)
         .select_related("feature")
         .order_by(*BOARD_ORDER.order_by())[:limit]
     )
@@ -292,3 +294,57 @@ def escalation_ticket_references(*, user, escalation: Escalation) -> list[str]:
         .values_list("ticket__number", flat=True)
     )
     return [format_reference(number) for number in numbers]
+
+
+# --- Before pulling the cord: what is already known -----------------------------------------
+
+SIMILAR_LIMIT = 8
+# Escalations an agent may link a new ticket to: unresolved ones, and fixed ones (the customer then hears of the fix).
+LINKABLE_STATUSES = frozenset({*UNRESOLVED_STATUSES, EscalationStatus.FIXED})
+_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(word.lower() for word in _WORD.findall(text or "")))[:12]
+
+
+def similar_escalations(*, user, text: str, exclude_ids: Iterable[int] = (), limit: int = SIMILAR_LIMIT) -> list[Escalation]:
+    """The linkable escalations whose title and description best match ``text`` (a ticket's subject).
+
+    PostgreSQL ranks with full-text search (any of the words, ts_rank); other
+    databases match the words plainly and rank by how many appear in the title.
+    """
+    if not permissions.can_view_escalations(user):
+        return []
+    words = _words(text)
+    if not words:
+        return []
+    rows = Escalation.objects.filter(status__in=LINKABLE_STATUSES).exclude(pk__in=list(exclude_ids)).select_related("feature")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("title", weight="A", config="english") + SearchVector(
+            "customer_impact", weight="B", config="english"
+        )
+        query = SearchQuery(" OR ".join(words), search_type="websearch", config="english")
+        return list(
+            rows.annotate(rank=SearchRank(vector, query))
+            .filter(rank__gt=0.01)
+            .order_by("-rank", "-severity_rank", "-impact", "id")[:limit]
+        )
+    condition = Q()
+    for word in words:
+        condition |= Q(title__icontains=word) | Q(customer_impact__icontains=word)
+    candidates = list(rows.filter(condition).order_by("-severity_rank", "-impact", "id")[: limit * 5])
+
+    def score(escalation: Escalation) -> int:
+        title = escalation.title.lower()
+        return sum(2 if word in title else 1 for word in words if word in title or word in escalation.customer_impact.lower())
+
+    return sorted(candidates, key=lambda e: -score(e))[:limit]
+
+
+def linked_escalation_ids(*, user, ticket_id: int) -> list[int]:
+    if not permissions.can_view_escalations(user):
+        return []
+    return list(EscalationLink.objects.filter(ticket_id=ticket_id).values_list("escalation_id", flat=True))

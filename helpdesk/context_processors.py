@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.urls import reverse
 
-from helpdesk import permissions
+from helpdesk import extensions, permissions
 from helpdesk.templatetags.timeline import file_size
 
 
@@ -14,6 +15,11 @@ def roles(request):
         "can_delete_tickets": permissions.can_delete_tickets(user),
         "can_view_removed_tickets": permissions.can_view_removed_tickets(user),
         "can_use_admin": permissions.can_use_admin(user),
+        # Other apps' pages in the desk's navigation (escalations), for those who may open them.
+        "extension_nav": [
+            {"label": link.label, "url": reverse(link.url_name)}
+            for link in (extensions.nav_links(user) if permissions.is_desk_user(user) else [])
+        ],
         # Links to the desk's "New ticket" form only for people it would accept.
         "can_open_tickets": permissions.can_open_ticket_for_others(user),
         # What the file inputs say they take (the service enforces it).

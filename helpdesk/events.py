@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 TICKET_CHANGED = "ticket.changed"
 TICKET_PRESENCE = "ticket.presence"
 DESK_TICKETS_CHANGED = "desk.tickets_changed"
+NOTIFICATION_NEW = "notification.new"
 # Lines per desk message. Every desk socket checks its user's access (one query) before it
 # forwards a message, so a bulk change of 500 tickets goes out as five messages, not 500.
 DESK_LINES_PER_MESSAGE = 100
@@ -225,3 +226,16 @@ def broadcast_access_recheck(*, user_ids: list[int]) -> None:
     groups, payload = [user_group(pk) for pk in sorted(set(user_ids))], access_recheck_payload()
     if groups:
         transaction.on_commit(lambda: _send(groups, payload))
+
+
+def notification_new_payload() -> dict[str, Any]:
+    """A person has a new notice: their notification socket tells the page to fetch the unread count."""
+    return {"type": NOTIFICATION_NEW}
+
+
+def broadcast_notifications(*, user_ids: list[int]) -> None:
+    """After commit: these people have new notices (their bells update without a reload)."""
+    groups, payload = [user_group(pk) for pk in sorted(set(user_ids))], notification_new_payload()
+    if groups:
+        transaction.on_commit(lambda: _send(groups, payload))
+

@@ -26,6 +26,18 @@ def url_patterns() -> list[Any]:
     return list(_url_patterns)
 
 
+_websocket_patterns: list[Any] = []
+
+
+def register_websocket_urls(patterns: Iterable[Any]) -> None:
+    """Websocket routes another app serves (``ws/...``); the ASGI root's router includes them."""
+    _websocket_patterns.extend(patterns)
+
+
+def websocket_patterns() -> list[Any]:
+    return list(_websocket_patterns)
+
+
 # --- The ticket API ------------------------------------------------------------------------
 
 

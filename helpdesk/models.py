@@ -416,8 +416,13 @@ class TicketEvent(models.Model):
         CC = "cc", "CCs changed"
         MERGED = "merged", "Merged"
         REMOVED = "removed", "Removed or restored"
+        # Another app's work on the ticket's problem (an escalation linked, fixed): old_value
+        # says what happened, new_value names it ("ESC-12"). Desk only.
+        LINKED_WORK = "linked", "Linked work"
 
     MESSAGE_KINDS = frozenset({Kind.REPLY, Kind.NOTE})
+    # Rows customers never see: they bump neither the version nor "last activity".
+    DESK_ONLY_KINDS = frozenset({Kind.NOTE, Kind.LINKED_WORK})
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -487,6 +492,7 @@ class AuditEvent(models.Model):
         "macro": "Macro",
         "ticket": "Ticket",
         "escalation": "Escalation",
+        "webhook": "Webhook endpoint",
     }
     ACTIONS = {
         "user.created": "Person added",
@@ -542,6 +548,8 @@ class AuditEvent(models.Model):
         "escalation.close": "Escalation closed",
         "feature.blocked": "Feature blocked by an escalation",
         "feature.unblocked": "Feature unblocked",
+        "webhook.created": "Webhook endpoint added",
+        "webhook.updated": "Webhook endpoint changed",
     }
 
     class Meta:

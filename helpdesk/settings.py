@@ -251,6 +251,8 @@ HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 4)
 HELPDESK_REMOVED_RETENTION_DAYS = max(1, env_int("HELPDESK_REMOVED_RETENTION_DAYS", 30))
 # A blocking escalation must be acknowledged within this many minutes (then it is overdue).
 HELPDESK_ESCALATION_ACK_MINUTES = max(1, env_int("HELPDESK_ESCALATION_ACK_MINUTES", 60))
+# Outgoing webhooks (escalations): attempts before a delivery counts as failed for good.
+HELPDESK_WEBHOOK_MAX_ATTEMPTS = max(1, env_int("HELPDESK_WEBHOOK_MAX_ATTEMPTS", 10))
 HELPDESK_MAX_BODY_BYTES = 64 * 1024
 HELPDESK_PAGE_SIZE = env_int("HELPDESK_PAGE_SIZE", 25)
 HELPDESK_TIMELINE_WINDOW = max(1, env_int("HELPDESK_TIMELINE_WINDOW", 100))

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from escalations import permissions
+from escalations import events, permissions
 from escalations.models import (
     SEVERITY_RANK,
     UNRESOLVED_STATUSES,
@@ -29,7 +29,10 @@ from escalations.models import (
     Feature,
     Severity,
 )
+from escalations.services import notices, webhooks
+from escalations.services.fix_notices import SENDABLE, fix_notices_enqueue
 from helpdesk import permissions as desk_permissions
+from helpdesk import services as desk_services
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, StaleVersion, TransitionNotAllowed
 from helpdesk.models import Organization
 from helpdesk.services import audit_record
@@ -77,6 +80,17 @@ def _refresh_blocked(*, actor, feature: Feature) -> None:
             obj=feature,
             changes={"blocked": [not blocked, blocked]},
         )
+        webhooks.webhooks_enqueue(
+            event=webhooks.FEATURE_BLOCKED if blocked else webhooks.FEATURE_UNBLOCKED,
+            data={"feature": webhooks.feature_payload(feature)},
+        )
+
+
+def _status_webhook(escalation: Escalation, *, old: str | None, action: str) -> None:
+    webhooks.webhooks_enqueue(
+        event=webhooks.ESCALATION_STATUS_CHANGED,
+        data={"escalation": webhooks.escalation_payload(escalation), "old_status": old, "action": action},
+    )
 
 
 def _event(escalation: Escalation, *, actor, kind: str, now, action: str = "", old: str = "", new: str = "", note=""):
@@ -148,6 +162,14 @@ def _link(*, actor, escalation: Escalation, ticket, now) -> bool:
     except IntegrityError:  # linked by someone else at the same moment
         return False
     _event(escalation, actor=actor, kind=EscalationEvent.Kind.LINKED, now=now, new=ticket.reference)
+    desk_services.ticket_linked_work_record(
+        actor=actor,
+        ticket=ticket,
+        what="linked this ticket to escalation",
+        reference=escalation.reference,
+        detail=f"{escalation.reference} “{escalation.title}” ({escalation.get_severity_display().lower()}) "
+        f"against {escalation.feature.key}.",
+    )
     return True
 
 
@@ -209,7 +231,11 @@ def escalation_raise(
             "tickets": [None, [one.reference for one in linked]],
         },
     )
+    escalation.feature = locked
+    _status_webhook(escalation, old=None, action="raise")
     _refresh_blocked(actor=actor, feature=locked)
+    notices.notify_raised(actor=actor, escalation=escalation)
+    events.broadcast_escalation_changed(escalation=escalation, actor=actor, change="raised")
     return escalation
 
 
@@ -233,6 +259,9 @@ def escalation_link(*, actor: AbstractBaseUser | None, escalation: Escalation, t
     if created:
         locked.updated_at = now
         locked.save(update_fields=["updated_at", *_recount(locked)])
+        if locked.status in SENDABLE:  # the fix has shipped: this ticket's customer hears of it too
+            fix_notices_enqueue(actor=actor, escalation=locked, ticket_ids=[ticket.pk])
+        events.broadcast_escalation_changed(escalation=locked, actor=actor, change="linked")
         audit_record(
             actor=actor, action="escalation.linked", obj=locked, changes={"ticket": [None, ticket.reference]}
         )
@@ -277,6 +306,11 @@ def escalation_transition(
     if action == "acknowledge":
         locked.acknowledged_at = now
         fields.append("acknowledged_at")
+    if action == "reopen" and locked.severity == Severity.BLOCKING:
+        # Open again: it must be acknowledged again, with a new deadline (and its own overdue notice).
+        locked.acknowledge_by = now + timedelta(minutes=settings.HELPDESK_ESCALATION_ACK_MINUTES)
+        locked.overdue_notified_at = None
+        fields.extend(["acknowledge_by", "overdue_notified_at"])
     if target in UNRESOLVED_STATUSES:
         if locked.resolved_at is not None:
             locked.resolved_at = None
@@ -288,6 +322,8 @@ def escalation_transition(
         locked.fix_update = note
         fields.append("fix_update")
     locked.save(update_fields=fields)
+    if action == "fix":
+        fix_notices_enqueue(actor=actor, escalation=locked)
     _event(locked, actor=actor, kind=EscalationEvent.Kind.STATUS, now=now, action=action, old=old, new=target, note=note)
     audit_record(
         actor=actor,
@@ -295,8 +331,50 @@ def escalation_transition(
         obj=locked,
         changes={"status": [old, target], **({"note": [None, note]} if note else {})},
     )
+    _status_webhook(locked, old=old, action=action)
     _refresh_blocked(actor=actor, feature=feature)
+    notices.notify_changed(actor=actor, escalation=locked, action=action, note=note)
+    events.broadcast_escalation_changed(escalation=locked, actor=actor, change=action)
     return locked
+
+
+def escalations_flag_overdue(*, now=None) -> int:
+    """Tell of every blocking escalation still open past its acknowledgement deadline, once; returns how many.
+
+    Run from ``manage.py escalation_worker`` (every minute, or on a timer): it picks up
+    every deadline missed while it was not running. Each escalation is its own
+    transaction, under the feature's and escalation's locks like every other change.
+    """
+    now = now or timezone.now()
+    due = list(
+        Escalation.objects.filter(
+            severity=Severity.BLOCKING,
+            status=EscalationStatus.OPEN,
+            acknowledge_by__lt=now,
+            overdue_notified_at__isnull=True,
+        )
+        .order_by("acknowledge_by", "id")
+        .values_list("pk", "feature_id")
+    )
+    flagged = 0
+    for pk, feature_id in due:
+        with transaction.atomic():
+            _lock_feature(feature_id)
+            locked = (
+                Escalation.objects.select_for_update()
+                .select_related("feature")
+                .filter(pk=pk, status=EscalationStatus.OPEN, overdue_notified_at__isnull=True, acknowledge_by__lt=now)
+                .first()
+            )
+            if locked is None:  # acknowledged, or flagged by another worker, in the meantime
+                continue
+            locked.overdue_notified_at = now
+            locked.save(update_fields=["overdue_notified_at"])
+            _event(locked, actor=None, kind=EscalationEvent.Kind.OVERDUE, now=now)
+            notices.notify_overdue(escalation=locked)
+            events.broadcast_escalation_changed(escalation=locked, actor=None, change="overdue")
+            flagged += 1
+    return flagged
 
 
 @transaction.atomic
@@ -309,4 +387,5 @@ def escalation_comment(*, actor: AbstractBaseUser | None, escalation: Escalation
     now = timezone.now()
     locked.updated_at = now
     locked.save(update_fields=["updated_at"])
+    events.broadcast_escalation_changed(escalation=locked, actor=actor, change="commented")
     return _event(locked, actor=actor, kind=EscalationEvent.Kind.COMMENT, now=now, note=text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape as html_escape
 
 import markdown
 import nh3
@@ -104,6 +105,24 @@ DEFAULTS: dict[str, Default] = {
             "settings_url": "https://desk.example.com/account/notifications/",
         },
     ),
+    "desk_notice": Default(
+        title="Notification to a desk user about an escalation",
+        subject="{{ notice.headline }}",
+        body=(
+            "{{ notice.headline }}\n\n"
+            "{{ notice.excerpt }}\n\n"
+            "---\n\n"
+            "Open it in the desk: {{ notice.url }}  \n"
+            "Change what you are told about at {{ settings_url }}"
+        ),
+        placeholders={
+            **_DESK,
+            "notice.headline": "Jordan Ellis pulled the cord on Billing · Invoices: ESC-12 “Invoice PDFs are empty”",
+            "notice.excerpt": "Customers download a blank PDF.",
+            "notice.url": "https://desk.example.com/escalations/ESC-12/",
+            "settings_url": "https://desk.example.com/account/notifications/",
+        },
+    ),
 }
 
 
@@ -147,13 +166,20 @@ def _compiled(source: str):
     return _ENGINE.from_string(source)
 
 
+# Placeholders whose value is Markdown written to be formatted (an agent's reply); every
+# other value (names, subjects, titles) is text, escaped in the HTML part so "<b>" reads as typed.
+MARKDOWN_VALUES = frozenset({"message.body"})
+
+
 def render(*, subject: str, body: str, values: dict[str, str]) -> Rendered:
     """Render one template; ``values`` as in ``Default.placeholders``."""
     context = Context(nested(values), autoescape=False)
     text = _compiled(body).render(context).strip() + "\n"
     # A subject is one line whatever a placeholder holds (header injection, and mail clients).
     line = " ".join(_compiled(subject).render(context).split())[:250]
-    return Rendered(subject=line, text=text, html=_html_document(markdown_to_html(text)))
+    escaped = {name: value if name in MARKDOWN_VALUES else html_escape(str(value)) for name, value in values.items()}
+    html_source = _compiled(body).render(Context(nested(escaped), autoescape=False)).strip() + "\n"
+    return Rendered(subject=line, text=text, html=_html_document(markdown_to_html(html_source)))
 
 
 def _html_document(fragment: str) -> str:

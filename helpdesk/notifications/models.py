@@ -16,6 +16,10 @@ class NotificationReason(models.TextChoices):
     TEAM_NEW_TICKET = "team_new_ticket", "A new ticket arrived in my team"
     MENTIONED = "mentioned", "Someone mentioned me in an internal note"
     FOLLOWING = "following", "Anything changed on a ticket I follow"
+    # Raised by other apps through notification_send (the andon cord).
+    ESCALATION_RAISED = "escalation_raised", "A blocking escalation was raised against a feature I own"
+    ESCALATION_CHANGED = "escalation_changed", "An escalation I raised, or one on my tickets, needs info, was rejected or fixed"
+    ESCALATION_OVERDUE = "escalation_overdue", "A blocking escalation waits for acknowledgement past its deadline"
 
 
 class NotificationSettings(models.Model):
@@ -27,6 +31,9 @@ class NotificationSettings(models.Model):
     team_new_ticket = models.BooleanField(default=True)
     mentioned = models.BooleanField(default=True)
     following = models.BooleanField(default=True)
+    escalation_raised = models.BooleanField(default=True)
+    escalation_changed = models.BooleanField(default=True)
+    escalation_overdue = models.BooleanField(default=True)
     by_email = models.BooleanField(default=True, help_text="Also send each notice by email.")
 
     class Meta:
@@ -41,8 +48,12 @@ class NotificationSettings(models.Model):
 
 class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    ticket = models.ForeignKey("helpdesk.Ticket", on_delete=models.CASCADE, related_name="+")
+    # The ticket it is about; null for a notice about something else (an escalation), which has its url.
+    ticket = models.ForeignKey("helpdesk.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=500, blank=True)
     reason = models.CharField(max_length=20, choices=NotificationReason.choices)
+    # "Once per person and event": the event's name ("ESC-12:fixed:3"), unique per user when set.
+    dedupe_key = models.CharField(max_length=120, blank=True)
     headline = models.CharField(max_length=255)
     excerpt = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
@@ -53,6 +64,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="notification_user_created"),
             models.Index(fields=["user"], name="notification_user_unread", condition=Q(read_at__isnull=True)),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_once", condition=~Q(dedupe_key="")),
         ]
 
     def __str__(self) -> str:

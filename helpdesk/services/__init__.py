@@ -19,11 +19,13 @@ from helpdesk.services.directory import (
     team_ensure,
 )
 from helpdesk.services.invitations import customer_invite, invitation_accept
+from helpdesk.services.linked_work import ticket_linked_work_record, ticket_product_update_post
 from helpdesk.services.macros import macro_create, ticket_reply_with_macro
 from helpdesk.services.mail_fetch import FetchReport, mail_fetch_all, mailbox_fetch
 from helpdesk.services.mail_in import Received, mail_receive
 from helpdesk.services.mail_templates import mail_template_reset, mail_template_save, mail_templates_ensure
 from helpdesk.services.notifications import (
+    notification_send,
     notification_settings_save,
     notifications_mark_read,
     notify_ticket_change,
@@ -70,6 +72,8 @@ from helpdesk.services.tickets import (
 )
 
 __all__ = [
+    "ticket_linked_work_record",
+    "ticket_product_update_post",
     "api_token_create",
     "api_token_revoke",
     "api_token_touch",
@@ -80,6 +84,7 @@ __all__ = [
     "mail_receive",
     "macro_create",
     "ticket_reply_with_macro",
+    "notification_send",
     "notification_settings_save",
     "notifications_mark_read",
     "notify_ticket_change",

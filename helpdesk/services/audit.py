@@ -37,6 +37,7 @@ OBJECT_TYPES: dict[str, str] = {
     "helpdesk.macro": "macro",
     "helpdesk.ticket": "ticket",
     "escalations.escalation": "escalation",
+    "escalations.webhookendpoint": "webhook",
 }
 
 # What the log says instead of a password (or its hash).

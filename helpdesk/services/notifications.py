@@ -13,13 +13,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk import links, permissions
+from helpdesk import events, links, permissions
 from helpdesk.errors import InvalidInput
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.models import Ticket, TicketEvent
@@ -126,6 +127,7 @@ def notify_ticket_change(
         if settings_row.by_email and user.email:
             _email(user, ticket, notice, excerpt)
     Notification.objects.bulk_create(notices)
+    events.broadcast_notifications(user_ids=[notice.user_id for notice in notices])
     return len(notices)
 
 
@@ -135,6 +137,9 @@ def _describe(rows: list[TicketEvent]) -> str:
         return "wrote"
     if TicketEvent.Kind.NOTE in kinds:
         return "added a note"
+    if TicketEvent.Kind.LINKED_WORK in kinds:
+        row = next(row for row in rows if row.kind == TicketEvent.Kind.LINKED_WORK)
+        return f"{row.old_value} {row.new_value}"
     if TicketEvent.Kind.STATUS in kinds:
         status = next(row.new_value for row in rows if row.kind == TicketEvent.Kind.STATUS)
         return f"set the status to {status}"
@@ -151,6 +156,69 @@ def _email(user, ticket: Ticket, notice: _Notice, excerpt: str) -> None:
     outbox_message_enqueue(
         kind=OutboundEmail.Kind.NOTIFICATION, key="notification", values=values, to=[user.email], ticket=ticket
     )
+
+
+def notification_send(
+    *,
+    actor: AbstractBaseUser | None,
+    user_ids: Iterable[int],
+    reason: str,
+    headline: str,
+    url: str,
+    key: str,
+    excerpt: str = "",
+) -> int:
+    """Notices about something other than one ticket (another app's event); returns how many were written.
+
+    Once per person and event: ``key`` names the event, and a person already told of it
+    (the unique ``notification_once``) is not told again, in the desk or by email. Nobody
+    is told of their own doing, nor anyone inactive, outside the desk, or who turned the
+    reason off. Call inside the transaction of the event.
+    """
+    if reason not in Reason.values:
+        raise InvalidInput(f"Unknown notification reason {reason!r}.", field="reason")
+    me = actor.pk if actor is not None else None
+    users = _desk_users(pk for pk in user_ids if pk is not None and pk != me)
+    if not users:
+        return 0
+    choices = {s.user_id: s for s in NotificationSettings.objects.filter(user_id__in=users)}
+    already = set(Notification.objects.filter(user_id__in=users, dedupe_key=key).values_list("user_id", flat=True))
+    now = timezone.now()
+    told = []
+    for user_id, user in users.items():
+        settings_row = choices.get(user_id) or NotificationSettings(user=user)
+        if user_id in already or not permissions.is_desk_user(user) or not settings_row.wants(reason):
+            continue
+        try:
+            with transaction.atomic():  # a notice written at the same moment by another process: theirs stands
+                Notification.objects.create(
+                    user=user,
+                    ticket=None,
+                    url=url[:500],
+                    reason=reason,
+                    headline=headline[:255],
+                    excerpt=_excerpt(excerpt),
+                    dedupe_key=key[:120],
+                    created_at=now,
+                )
+        except IntegrityError:
+            continue
+        told.append(user_id)
+        if settings_row.by_email and user.email:
+            outbox_message_enqueue(
+                kind=OutboundEmail.Kind.NOTIFICATION,
+                key="desk_notice",
+                values={
+                    "desk.name": django_settings.HELPDESK_NAME,
+                    "notice.headline": headline,
+                    "notice.excerpt": _excerpt(excerpt) or "—",
+                    "notice.url": links.absolute_url(url),
+                    "settings_url": links.absolute_url(reverse("helpdesk:notification_settings")),
+                },
+                to=[user.email],
+            )
+    events.broadcast_notifications(user_ids=told)
+    return len(told)
 
 
 @transaction.atomic

@@ -359,7 +359,7 @@ class _Change:
         if not self.fields and not self.rows:
             return
         ticket = self.ticket
-        if self.fields or any(row.kind != TicketEvent.Kind.NOTE for row in self.rows):
+        if self.fields or any(row.kind not in TicketEvent.DESK_ONLY_KINDS for row in self.rows):
             ticket.version += 1
             ticket.updated_at = self.now
             ticket.save(update_fields=sorted(self.fields | {"version", "updated_at"}))

@@ -117,3 +117,23 @@ def initials(name: str) -> str:
     if not parts:
         return "?"
     return (parts[0][0] + (parts[-1][0] if len(parts) > 1 else "")).upper()
+
+
+@register.simple_tag(takes_context=True)
+def extension_panels(context, place: str):
+    """The blocks other apps add to the ticket page at ``place`` ("banner", "side"): helpdesk.extensions."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    from helpdesk import extensions
+
+    request, ticket = context.get("request"), context.get("ticket")
+    if request is None or ticket is None:
+        return ""
+    parts = []
+    for panel in extensions.ticket_panels(place):
+        values = panel.context(request, ticket)
+        if values is not None:
+            parts.append(render_to_string(panel.template, {"ticket": ticket, **values}, request=request))
+    # Each part is a template rendered with autoescaping: safe to join.
+    return mark_safe("".join(parts))  # noqa: S308

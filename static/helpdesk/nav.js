@@ -1,4 +1,6 @@
-// The desk's top bar: the unread notification count, fetched after the page loads and once a minute.
+// The desk's top bar: the unread notification count, fetched after the page loads, whenever the
+// notification socket says a notice arrived (/ws/notifications/, socket.js), and once a minute
+// besides (the socket may be down: a proxy without websockets).
 (function () {
   "use strict";
   var link = document.querySelector("[data-notification-count]");
@@ -19,5 +21,11 @@
   }
   refresh();
   setInterval(refresh, 60000);
+  if (window.helpdeskSocket) {
+    window.helpdeskSocket("/ws/notifications/", {
+      onFrame: function (frame) { if (frame && frame.type === "notification.new") refresh(); },
+      onOpen: refresh
+    });
+  }
   document.addEventListener("visibilitychange", refresh);
 })();

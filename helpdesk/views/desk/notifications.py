@@ -20,6 +20,9 @@ class NotificationSettingsForm(forms.Form):
     team_new_ticket = forms.BooleanField(required=False, label=NotificationReason.TEAM_NEW_TICKET.label)
     mentioned = forms.BooleanField(required=False, label=NotificationReason.MENTIONED.label)
     following = forms.BooleanField(required=False, label=NotificationReason.FOLLOWING.label)
+    escalation_raised = forms.BooleanField(required=False, label=NotificationReason.ESCALATION_RAISED.label)
+    escalation_changed = forms.BooleanField(required=False, label=NotificationReason.ESCALATION_CHANGED.label)
+    escalation_overdue = forms.BooleanField(required=False, label=NotificationReason.ESCALATION_OVERDUE.label)
     by_email = forms.BooleanField(required=False, label="Also send each notice to my email address")
 
 
@@ -37,12 +40,17 @@ def notification_count(request):
 @desk_required
 @require_POST
 def notification_open(request, notification_id: int):
-    """Mark one notice read and go to its ticket."""
+    """Mark one notice read and go to what it is about (its ticket, or its page)."""
     notice = selectors_notifications.notification_of(user=request.user, notification_id=notification_id)
     if notice is None:
         return redirect("helpdesk:notifications")
     services.notifications_mark_read(actor=request.user, ids=[notice.pk])
-    return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": notice.ticket.reference}))
+    if notice.ticket_id is not None:
+        return redirect(reverse("helpdesk:ticket_detail", kwargs={"reference": notice.ticket.reference}))
+    # Only the site's own paths are stored (services write them from reverse()); anything else goes to the list.
+    if notice.url.startswith("/") and not notice.url.startswith("//"):
+        return redirect(notice.url)
+    return redirect("helpdesk:notifications")
 
 
 @desk_required

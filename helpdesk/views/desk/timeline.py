@@ -129,6 +129,8 @@ def phrase_for(event: TicketEvent, *, user_labels: dict[str, str]) -> Phrase:
         return [("merged this ticket into ", False), (new, True)]
     if event.kind == Kind.REMOVED:
         return _removal_phrase(old, new)
+    if event.kind == Kind.LINKED_WORK:
+        return [(f"{old} ", False), (new, True)]
     if event.kind == Kind.TAGS:
         before, after = set(old.split()), set(new.split())
         phrase: Phrase = []

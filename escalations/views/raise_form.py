@@ -1,0 +1,127 @@
+"""Pulling the cord from a ticket: first what is already known about the problem, then a new escalation."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from escalations import permissions, selectors, services
+from escalations.models import Severity
+from escalations.views._common import desk_only
+from helpdesk import selectors as desk_selectors
+from helpdesk.errors import DomainError, NotFound
+
+
+class RaiseForm(forms.Form):
+    feature = forms.ChoiceField(label="Feature")
+    severity = forms.ChoiceField(
+        label="Severity",
+        choices=Severity.choices,
+        widget=forms.RadioSelect,
+        help_text="Blocking stops the feature: the release gate refuses it until product fixes or rejects this.",
+    )
+    title = forms.CharField(label="Title", max_length=200)
+    customer_impact = forms.CharField(
+        label="What customers experience", widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000
+    )
+    steps = forms.CharField(
+        label="Steps to reproduce", widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20_000
+    )
+    insist = forms.BooleanField(required=False, label="None of the escalations above is this problem: raise a new one")
+
+    def __init__(self, *args, features, must_insist: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.features = {feature.key: feature for feature in features}
+        self.fields["feature"].choices = [("", "Choose the feature")] + [
+            (feature.key, f"{feature.product.name} · {feature.name} ({feature.key})") for feature in features
+        ]
+        self.must_insist = must_insist
+
+    def clean(self):
+        data = super().clean()
+        if self.must_insist and not data.get("insist"):
+            self.add_error("insist", "Link the ticket to one of the escalations above, or tick this box to raise a new one.")
+        return data
+
+
+def _ticket(request, reference: str):
+    try:
+        return desk_selectors.ticket_get(user=request.user, reference=reference)
+    except NotFound:
+        raise Http404("No such ticket.") from None
+
+
+def _known(request, ticket, feature_id: int | None):
+    """The feature's own open escalations first, then the most similar others; those already linked are left out."""
+    linked = {
+        escalation.pk
+        for escalation in selectors.escalations_of_tickets(user=request.user, ticket_ids=[ticket.pk]).get(ticket.pk, [])
+    }
+    of_feature = (
+        [e for e in selectors.escalations_of_feature(user=request.user, feature_id=feature_id) if e.pk not in linked]
+        if feature_id
+        else []
+    )
+    similar = selectors.similar_escalations(
+        user=request.user, text=ticket.subject, exclude_ids=linked | {e.pk for e in of_feature}
+    )
+    return of_feature, similar, linked
+
+
+@desk_only
+def raise_escalation(request, reference: str):
+    ticket = _ticket(request, reference)
+    if not permissions.can_raise_escalations(request.user):
+        return render(request, "escalations/raise.html", {"ticket": ticket, "refused": True}, status=403)
+    features = list(selectors.features_visible_to(request.user))
+    chosen_key = request.POST.get("feature") or (ticket.feature.key if ticket.feature_id else "")
+    chosen = next((f for f in features if f.key == chosen_key), None)
+    of_feature, similar, linked = _known(request, ticket, chosen.pk if chosen else None)
+    must_insist = bool(of_feature or similar)
+    if request.method == "POST":
+        form = RaiseForm(request.POST, features=features, must_insist=must_insist)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                escalation = services.escalation_raise(
+                    actor=request.user,
+                    ticket=ticket,
+                    feature=form.features[data["feature"]],
+                    severity=data["severity"],
+                    title=data["title"],
+                    customer_impact=data["customer_impact"],
+                    steps=data["steps"],
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                blocked = (
+                    " The feature is blocked until product fixes or rejects it." if escalation.severity == "blocking" else ""
+                )
+                messages.success(
+                    request,
+                    f"You pulled the cord: {escalation.reference} “{escalation.title}” is raised "
+                    f"and {ticket.reference} linked.{blocked}",
+                )
+                return redirect("helpdesk:ticket_detail", reference=ticket.reference)
+        status = 400
+    else:
+        form = RaiseForm(
+            initial={"feature": chosen_key, "severity": Severity.BLOCKING, "title": ticket.subject},
+            features=features,
+            must_insist=must_insist,
+        )
+        status = 200
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "of_feature": of_feature,
+        "similar": similar,
+        "chosen": chosen,
+        "already_linked": len(linked),
+        "back": reverse("helpdesk:ticket_detail", args=[ticket.reference]),
+    }
+    return render(request, "escalations/raise.html", context, status=status)
