@@ -17,3 +17,9 @@ class EscalationsConfig(AppConfig):
         from escalations.demo import seed_products
 
         seed_products(stdout=stdout)
+
+    def seed_demo_after_tickets(self, *, stdout) -> None:
+        """Called by `manage.py seed_demo` once the demo tickets exist: escalations linked to them."""
+        from escalations.demo import seed_escalations
+
+        seed_escalations(stdout=stdout)

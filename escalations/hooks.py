@@ -49,6 +49,21 @@ def _banner(request, ticket):
     }
 
 
+def _escalated():
+    from django.db.models import Exists, OuterRef, Q
+
+    from escalations.models import EscalationLink
+
+    return Q(Exists(EscalationLink.objects.filter(ticket_id=OuterRef("pk"))))
+
+
+def _feature_blocked():
+    from django.db.models import Q
+
+    # The feature's own flag, kept by the escalation services in their transactions (never the pick-list cache).
+    return Q(feature__blocked=True)
+
+
 def _can_see_board(user) -> bool:
     from escalations import permissions
 
@@ -81,4 +96,66 @@ def register() -> None:
     extensions.register_ticket_panel(
         extensions.TicketPanel(name="feature_blocked", template="escalations/ticket_banner.html", context=_banner, place="banner")
     )
+    extensions.register_ticket_filter(
+        extensions.TicketFilter(name="escalated", label="Linked to an escalation", condition=_escalated)
+    )
+    extensions.register_ticket_filter(
+        extensions.TicketFilter(name="feature_blocked", label="Feature blocked", condition=_feature_blocked)
+    )
+    extensions.register_bulk_action(
+        extensions.BulkAction(
+            name="link_escalation",
+            label="Link to escalation",
+            run=_bulk_link,
+            input_name="escalation",
+            input_label="Escalation to link the selected tickets to",
+            placeholder="ESC-12",
+        )
+    )
+    extensions.register_bulk_action(extensions.BulkAction(name="raise_escalation", label="Pull the cord…", run=_bulk_raise))
     extensions.register_nav_link(extensions.NavLink(label="Escalations", url_name="escalations:board", visible=_can_see_board))
+
+
+def _bulk_link(*, actor, tickets, value: str):
+    """Link every selected ticket to the escalation named in the bulk bar."""
+    from escalations import selectors, services
+    from helpdesk.errors import DomainError, InvalidInput, NotFound
+
+    reference = value.strip()
+    if not reference:
+        raise InvalidInput("Name the escalation to link the selected tickets to (ESC-12).", field="escalation")
+    try:
+        escalation = selectors.escalation_get(user=actor, reference=reference)
+    except NotFound:
+        raise NotFound(f"No escalation {reference}.") from None
+    outcome = extensions.BulkOutcome(updated=[], unchanged=[], skipped={})
+    for ticket in tickets:
+        try:
+            escalation, created = services.escalation_link(actor=actor, escalation=escalation, ticket=ticket)
+        except DomainError as exc:
+            outcome.skipped[ticket.reference] = f"{ticket.reference}: {exc.message}"
+            continue
+        (outcome.updated if created else outcome.unchanged).append(ticket.reference)
+    return outcome
+
+
+def _bulk_raise(*, actor, tickets, value: str):
+    """Pull the cord on the selection: the form of the first ticket, with the others to be linked too."""
+    from django.http import QueryDict
+    from django.urls import reverse
+
+    from escalations import permissions
+    from helpdesk.errors import ActionForbidden
+
+    if not permissions.can_raise_escalations(actor):
+        raise ActionForbidden("You may not raise escalations.")
+    if not tickets:
+        from helpdesk.errors import InvalidInput
+
+        raise InvalidInput("Select the tickets whose customers hit the problem first.", field="tickets")
+    first, *others = tickets
+    query = QueryDict(mutable=True)
+    if others:
+        query.setlist("also", [ticket.reference for ticket in others[:99]])
+    url = reverse("escalations:raise", args=[first.reference])
+    return f"{url}?{query.urlencode()}" if others else url

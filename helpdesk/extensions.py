@@ -66,6 +66,81 @@ def ticket_api_fields() -> list[TicketApiField]:
     return list(_ticket_api_fields.values())
 
 
+# --- Inbox filters ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """A yes/no filter of the inbox and the ticket API (``?<name>=1``), desk only.
+
+    ``condition`` returns the query condition on tickets (it may use Exists over the
+    other app's tables, reached by ORM lookups).
+    """
+
+    name: str
+    label: str
+    condition: Callable[[], Any]
+
+
+_ticket_filters: dict[str, TicketFilter] = {}
+
+
+def register_ticket_filter(ticket_filter: TicketFilter) -> None:
+    _ticket_filters[ticket_filter.name] = ticket_filter
+
+
+def ticket_filters() -> list[TicketFilter]:
+    return list(_ticket_filters.values())
+
+
+def ticket_filter(name: str) -> TicketFilter | None:
+    return _ticket_filters.get(name)
+
+
+# --- Inbox bulk actions -----------------------------------------------------------------------
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: references changed, already so, and refused (reference -> why)."""
+
+    updated: list[str]
+    unchanged: list[str]
+    skipped: dict[str, str]
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """A button of the inbox's bulk bar, with an optional text input (``input_name``).
+
+    ``run(actor=, tickets=, value=)`` acts on the selected tickets the viewer may see and
+    returns a ``BulkOutcome`` (shown like the desk's own), or a path to go to instead
+    (a form that needs more than one value).
+    """
+
+    name: str
+    label: str
+    run: Callable[..., Any]
+    input_name: str = ""
+    input_label: str = ""
+    placeholder: str = ""
+
+
+_bulk_actions: dict[str, BulkAction] = {}
+
+
+def register_bulk_action(action: BulkAction) -> None:
+    _bulk_actions[action.name] = action
+
+
+def bulk_actions() -> list[BulkAction]:
+    return list(_bulk_actions.values())
+
+
+def bulk_action(name: str) -> BulkAction | None:
+    return _bulk_actions.get(name)
+
+
 # --- The ticket page -------------------------------------------------------------------------
 
 

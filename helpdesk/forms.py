@@ -193,6 +193,13 @@ class BulkForm(_Choices):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        from helpdesk import extensions
+
+        # Other apps' bulk buttons (escalations: link to one, pull the cord on the selection).
+        self.fields["action"].choices = [
+            *BULK_ACTIONS.items(),
+            *((action.name, action.label) for action in extensions.bulk_actions()),
+        ]
         # Any reference is accepted here; which of them exist and are visible is the selector's answer.
         selected = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         self.fields["tickets"].choices = [(r, r) for r in selected[:BULK_MATCHING_LIMIT]]

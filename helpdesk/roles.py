@@ -68,6 +68,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "helpdesk.view_mailbox",
         # Overruling product: reopening a rejected or fixed escalation.
         "escalations.reopen_escalation",
+        # The andon cord's outgoing webhooks (to feature-flag and deploy tools) and their deliveries.
+        "escalations.add_webhookendpoint",
+        "escalations.change_webhookendpoint",
+        "escalations.view_webhookendpoint",
+        "escalations.view_webhookdelivery",
         # Deleting tickets (restorable for 30 days) and restoring them.
         "helpdesk.remove_ticket",
         # Shared macros (agents keep their own on the ticket page).

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Prefetch, Q, QuerySet
 
-from helpdesk import directory_cache, permissions
+from helpdesk import directory_cache, extensions, permissions
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.keyset import MAX_PAGE_SIZE, Page, SortKey, paginate
 from helpdesk.models import (
@@ -90,9 +90,13 @@ class TicketFilters:
     requester: int | None = None
     q: str = ""
     sort: str = DEFAULT_SORT
+    # Other apps' yes/no filters that are on (helpdesk.extensions.TicketFilter names: "escalated").
+    flags: tuple[str, ...] = ()
 
     def is_default(self) -> bool:
-        return not (self.status or self.priority or self.assignee or self.team or self.tag or self.feature or self.q)
+        return not (
+            self.status or self.priority or self.assignee or self.team or self.tag or self.feature or self.q or self.flags
+        )
 
 
 def _id_param(value: Any, message: str, *, field: str) -> int | None:
@@ -131,7 +135,7 @@ def _refuse_desk_only(params: Any, *, viewer) -> None:
     """
     if permissions.can_filter_by_desk_data(viewer):
         return
-    for name in permissions.DESK_ONLY_FILTERS:
+    for name in (*permissions.DESK_ONLY_FILTERS, *(f.name for f in extensions.ticket_filters())):
         if any(_text_params(params, name)):
             raise InvalidInput(f"Only the desk can filter tickets by {name}.", field=name)
     if _text_param(params, "view") in permissions.DESK_ONLY_VIEWS:
@@ -165,6 +169,13 @@ def parse_filters(params: Any, *, default_view: str = "all", viewer=None) -> Tic
     sort = _text_param(params, "sort") or DEFAULT_SORT
     if sort not in SORTS:
         raise InvalidInput(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", field="sort")
+    flags = []
+    for extension in extensions.ticket_filters():
+        value = _text_param(params, extension.name).lower()
+        if value not in ("", "0", "1", "true", "false", "yes", "no"):
+            raise InvalidInput(f"{extension.name} is 1 (only such tickets) or 0.", field=extension.name)
+        if value in ("1", "true", "yes"):
+            flags.append(extension.name)
     return TicketFilters(
         view=view,
         status=statuses,
@@ -177,6 +188,7 @@ def parse_filters(params: Any, *, default_view: str = "all", viewer=None) -> Tic
         requester=requester,
         q=_text_param(params, "q")[:200],
         sort=sort,
+        flags=tuple(flags),
     )
 
 
@@ -377,6 +389,11 @@ def _apply_filters(qs: QuerySet[Ticket], user, filters: TicketFilters) -> QueryS
             qs = qs.filter(**{relation: found})
     if filters.requester:
         qs = qs.filter(requester_id=filters.requester)
+    if filters.flags and permissions.can_filter_by_desk_data(user):
+        for name in filters.flags:
+            extension = extensions.ticket_filter(name)
+            if extension is not None:
+                qs = qs.filter(extension.condition())
     if filters.q:
         condition = search_condition(filters.q, user=user)
         if condition is None:

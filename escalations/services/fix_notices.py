@@ -55,7 +55,7 @@ def _deliver_one(notice_id: int) -> bool:
     """Post one pending notice's update; False when there was nothing (left) to do."""
     with transaction.atomic():
         notice = (
-            FixNotice.objects.select_for_update(skip_locked=True)
+            FixNotice.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("escalation", "requested_by")
             .filter(pk=notice_id, delivered_at__isnull=True)
             .first()

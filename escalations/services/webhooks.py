@@ -104,7 +104,7 @@ def _claim(limit: int) -> list[WebhookDelivery]:
     now = timezone.now()
     with transaction.atomic():
         rows = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_due(now))
             .select_related("endpoint")
             .order_by("next_attempt_at", "id")[:limit]

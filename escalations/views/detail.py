@@ -130,6 +130,9 @@ def link(request, reference: str):
     try:
         ticket = desk_selectors.ticket_get(user=request.user, reference=ticket_reference)
         _, created = services.escalation_link(actor=request.user, escalation=escalation, ticket=ticket)
+        # The rest of a selection brought from the inbox (the pull-the-cord page's "Link" buttons).
+        for other in desk_selectors.tickets_by_references(user=request.user, references=request.POST.getlist("also")[:99]):
+            services.escalation_link(actor=request.user, escalation=escalation, ticket=other)
     except NotFound:
         return _again(
             request,

@@ -76,6 +76,9 @@ def raise_escalation(request, reference: str):
     ticket = _ticket(request, reference)
     if not permissions.can_raise_escalations(request.user):
         return render(request, "escalations/raise.html", {"ticket": ticket, "refused": True}, status=403)
+    # More tickets from the inbox's bulk bar ("Pull the cord…" on a selection): linked as well.
+    also_refs = (request.POST.getlist("also") if request.method == "POST" else request.GET.getlist("also"))[:99]
+    also = [t for t in desk_selectors.tickets_by_references(user=request.user, references=also_refs) if t.pk != ticket.pk]
     features = list(selectors.features_visible_to(request.user))
     chosen_key = request.POST.get("feature") or (ticket.feature.key if ticket.feature_id else "")
     chosen = next((f for f in features if f.key == chosen_key), None)
@@ -89,6 +92,7 @@ def raise_escalation(request, reference: str):
                 escalation = services.escalation_raise(
                     actor=request.user,
                     ticket=ticket,
+                    tickets=also,
                     feature=form.features[data["feature"]],
                     severity=data["severity"],
                     title=data["title"],
@@ -104,7 +108,7 @@ def raise_escalation(request, reference: str):
                 messages.success(
                     request,
                     f"You pulled the cord: {escalation.reference} “{escalation.title}” is raised "
-                    f"and {ticket.reference} linked.{blocked}",
+                    f"and {', '.join(t.reference for t in [ticket, *also])} linked.{blocked}",
                 )
                 return redirect("helpdesk:ticket_detail", reference=ticket.reference)
         status = 400
@@ -122,6 +126,7 @@ def raise_escalation(request, reference: str):
         "similar": similar,
         "chosen": chosen,
         "already_linked": len(linked),
+        "also": also,
         "back": reverse("helpdesk:ticket_detail", args=[ticket.reference]),
     }
     return render(request, "escalations/raise.html", context, status=status)

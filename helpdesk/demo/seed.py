@@ -39,10 +39,11 @@ def seed_directory(*, stdout) -> Directory:
     return Directory(users=users, organizations=organizations, teams=teams, customers=customers)
 
 
-def run_app_hooks(*, stdout) -> None:
-    """Every installed app may add its own demo data (escalations: products and features)."""
+def run_app_hooks(*, stdout, stage: str = "seed_demo") -> None:
+    """Every installed app may add its own demo data: ``seed_demo`` before the tickets (escalations:
+    products and features), ``seed_demo_after_tickets`` once they exist (escalations linked to them)."""
     for app_config in apps.get_app_configs():
-        hook = getattr(app_config, "seed_demo", None)
+        hook = getattr(app_config, stage, None)
         if callable(hook):
             hook(stdout=stdout)
 
@@ -66,6 +67,7 @@ def seed_demo_tickets(*, seeded: Directory, count: int, stdout) -> int:
     )
     started = timezone.now()
     played = seed_conversations(cast=cast, count=count, stdout=stdout)
+    run_app_hooks(stdout=stdout, stage="seed_demo_after_tickets")
     # The history is played through the services, which queue its replies for email: the
     # demo's customers (made-up addresses) must not get months of history at once.
     discarded = services.outbox_discard_pending(

@@ -33,6 +33,8 @@ EXPECTED = {
         "helpdesk.add_mailbox", "helpdesk.change_mailbox", "helpdesk.view_mailbox",
         "helpdesk.add_macro", "helpdesk.change_macro", "helpdesk.view_macro",
         "helpdesk.remove_ticket", "escalations.reopen_escalation",
+        "escalations.add_webhookendpoint", "escalations.change_webhookendpoint", "escalations.view_webhookendpoint",
+        "escalations.view_webhookdelivery",
     },
     roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note"},
     roles.CUSTOMERS: set(),

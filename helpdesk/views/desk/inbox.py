@@ -11,8 +11,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from helpdesk import links, permissions, selectors, services
-from helpdesk.errors import ActionForbidden, InvalidInput
+from helpdesk import extensions, links, permissions, selectors, services
+from helpdesk.errors import ActionForbidden, InvalidInput, NotFound
 from helpdesk.forms import BULK_ACTIONS, BULK_MATCHING_LIMIT, PRIORITY_CHOICES, STATUS_CHOICES, BulkForm
 from helpdesk.models import Ticket, TicketPriority, parse_reference
 from helpdesk.templatetags.inbox import count_label
@@ -20,6 +20,11 @@ from helpdesk.views.desk._common import desk_required, load_options
 from helpdesk.views.desk.lists import remember_list
 
 FILTER_PARAMS = ("status", "priority", "assignee", "team", "tag", "feature", "q", "requester")
+
+
+def filter_params() -> tuple[str, ...]:
+    """The inbox's own filters and the yes/no filters other apps add (helpdesk.extensions)."""
+    return (*FILTER_PARAMS, *(extension.name for extension in extensions.ticket_filters()))
 
 
 def _list_page(request):
@@ -46,11 +51,11 @@ def _rows_context(request, page, error, scope=None) -> dict:
         "error": error,
         "can_work": permissions.can_work_tickets(request.user),
         "current_view": request.GET.get("view") or selectors.default_view_for(request.user),
-        "filtered": any(request.GET.get(name) for name in FILTER_PARAMS),
+        "filtered": any(request.GET.get(name) for name in filter_params()),
         "on_later_page": bool(request.GET.get("cursor")),
         "searching": scope is not None and scope.searching,
         "hidden_columns": scope.fixed_columns if scope else frozenset(),
-        "raw": {name: request.GET.get(name, "") for name in FILTER_PARAMS},
+        "raw": {name: request.GET.get(name, "") for name in filter_params()},
     }
 
 
@@ -79,12 +84,17 @@ def inbox(request):
         "sorts": [(key, label) for key, (label, _) in selectors.SORTS.items()],
         "current_sort": request.GET.get("sort") or selectors.DEFAULT_SORT,
         # The raw values, not the parsed ones: an invalid filter is shown as typed.
-        "raw": {name: request.GET.get(name, "") for name in FILTER_PARAMS},
+        "raw": {name: request.GET.get(name, "") for name in filter_params()},
+        "extension_filters": [
+            {"name": f.name, "label": f.label, "on": request.GET.get(f.name, "") in ("1", "true", "yes")}
+            for f in extensions.ticket_filters()
+        ],
         "statuses": STATUS_CHOICES,
         "priorities": PRIORITY_CHOICES,
         "options": options,
         "tag_suggestions": selectors.popular_tags(user=user),
         "bulk_actions": BULK_ACTIONS,
+        "extension_bulk_actions": extensions.bulk_actions(),
         "status_transitions": transition_data(),
         "matching_query": _matching_query(request.GET),
         "kept_selection": request.session.pop(KEPT_SELECTION_KEY, []),
@@ -271,6 +281,19 @@ def inbox_bulk(request):
         tickets = selectors.tickets_by_references(user=user, references=references)
         found = {t.number for t in tickets}
         missing = [r for r in references if parse_reference(r) not in found]
+    extension = extensions.bulk_action(action)
+    if extension is not None:
+        try:
+            outcome = extension.run(actor=user, tickets=tickets, value=request.POST.get(extension.input_name, ""))
+        except (ActionForbidden, InvalidInput, NotFound) as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(back)
+        if isinstance(outcome, str):
+            return HttpResponseRedirect(outcome)
+        for level, text in _summary(outcome, missing):
+            getattr(messages, level)(request, text)
+        request.session[KEPT_SELECTION_KEY] = [t.reference for t in tickets]
+        return HttpResponseRedirect(back)
     try:
         if action == "tags":
             result = services.ticket_bulk_tag(
