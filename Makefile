@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup migrate seed serve bench bench-small bench-http bench-mail check lint clean
+.PHONY: demo test setup migrate seed serve bench bench-small bench-http bench-mail bench-escalations check lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ clean:
 #   DATABASE_URL=postgres://... REDIS_URL=redis://... make bench-http
 bench-http: setup
 	$(PY) -m tests.benchmarks.run_http $(BENCH_ARGS)
+
+# The andon cord: board, escalation page and release gate at 10,000 and 100,000 escalations (1,000,000 links),
+# in-process and over HTTP, on the tickets `make bench` loaded (docs/benchmarks.md, "Escalations")
+#   DATABASE_URL=postgres://.../helpdesk_bench REDIS_URL=redis://... make bench-escalations
+bench-escalations: setup
+	$(PY) -m tests.benchmarks.run_escalations $(BENCH_ARGS)
 
 # Email throughput: mail_in (with attachments, threading) and the outbox against a local SMTP server
 #   DATABASE_URL=postgres://.../helpdesk_mail_bench make bench-mail

@@ -36,9 +36,7 @@ def owns_feature(user, feature) -> bool:
 
 
 def can_triage(user, escalation) -> bool:
-    return _active(user) and can_view_escalations(user) and (
-        user.has_perm(TRIAGE) or owns_feature(user, escalation.feature)
-    )
+    return _active(user) and can_view_escalations(user) and (user.has_perm(TRIAGE) or owns_feature(user, escalation.feature))
 
 
 def can_triage_any(user) -> bool:

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 
 from escalations import permissions
 from escalations.models import (
+    SEVERITY_RANK,
     UNRESOLVED_STATUSES,
     Escalation,
     EscalationEvent,
@@ -147,33 +148,56 @@ def parse_board_filters(query) -> BoardFilters:
     )
 
 
-def _board_queryset(user, filters: BoardFilters) -> QuerySet[Escalation]:
+def _board_queryset(user, filters: BoardFilters) -> QuerySet[Escalation] | None:
+    """The board's rows for ``filters``; None when no row can match (an unknown key).
+
+    Keys are turned into ids first (the product and feature tables are tiny), so the
+    conditions land on the escalation's own indexed columns: severity as its rank (the
+    leading column of the board's order), features as ids.
+    """
     rows = Escalation.objects.all()
     if filters.status == "unresolved":
         rows = rows.filter(status__in=UNRESOLVED_STATUSES)
     elif filters.status != "all":
         rows = rows.filter(status=filters.status)
     if filters.severity:
-        rows = rows.filter(severity=filters.severity)
+        rows = rows.filter(severity_rank=SEVERITY_RANK[filters.severity])
+    features = Feature.objects.all()
+    narrowed = False
     if filters.feature:
-        rows = rows.filter(feature__key=filters.feature)
+        features, narrowed = features.filter(key=filters.feature), True
     if filters.product:
-        rows = rows.filter(feature__product__key=filters.product)
+        features, narrowed = features.filter(product__key=filters.product), True
     if filters.mine:
-        rows = rows.filter(feature__owner=user)
+        features, narrowed = features.filter(owner=user), True
+    if narrowed:
+        ids = list(features.values_list("pk", flat=True))
+        if not ids:
+            return None
+        rows = rows.filter(feature_id=ids[0]) if len(ids) == 1 else rows.filter(feature_id__in=ids)
     if filters.q:
         number = REFERENCE.match(filters.q)
         rows = rows.filter(pk=int(number.group(1))) if number else rows.filter(title__icontains=filters.q)
     return rows
 
 
+# What the board shows of each row: not the long texts.
+BOARD_DEFERRED = ("customer_impact", "steps", "fix_update")
+
+
 def escalation_board(
-    *, user, filters: BoardFilters, cursor: str | None = None, page_size: int = BOARD_PAGE_SIZE
+    *, user, filters: BoardFilters, cursor: str | None = None, page_size: int = BOARD_PAGE_SIZE, with_texts: bool = False
 ) -> Page[Escalation]:
-    """One page of the triage board, ranked by BOARD_ORDER: two queries (the page, and features with owners)."""
+    """One page of the triage board, ranked by BOARD_ORDER, in one query (two with a product, feature or
+    "my features" filter). ``with_texts`` also reads the long texts (the API shows them; the page does not)."""
     _check_viewer(user)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    rows = _board_queryset(user, filters).select_related("feature__product", "feature__owner", "raised_by")
+    rows = _board_queryset(user, filters)
+    if rows is None:
+        return Page(items=[], next_cursor=None)
+    rows = rows.select_related("feature__product", "feature__owner", "raised_by")
+    if not with_texts:
+        rows = rows.defer(*BOARD_DEFERRED)
     return paginate(rows, sort=BOARD_ORDER, cursor=cursor, page_size=page_size)
 
 
@@ -198,7 +222,7 @@ def escalation_get(*, user, reference: str) -> Escalation:
     return escalation
 
 
-LINK_PAGE_SIZE = 100
+LINK_PAGE_SIZE = 50
 LINK_ORDER = SortKey(columns=(("linked_at", True), ("id", True)))
 
 
@@ -217,9 +241,13 @@ def escalation_links(*, user, escalation: Escalation, cursor: str | None = None,
 
 
 def escalation_history(*, user, escalation: Escalation) -> list[EscalationEvent]:
-    """History and discussion in time order, with their authors: one query."""
+    """History and discussion in time order, with their authors: one query.
+
+    Links are left out: the linked tickets' table lists each with when and by whom, and
+    an escalation with thousands of them would bury the discussion.
+    """
     _check_viewer(user)
-    return list(escalation.events.select_related("actor").order_by("created_at", "id"))
+    return list(escalation.events.exclude(kind=EscalationEvent.Kind.LINKED).select_related("actor").order_by("created_at", "id"))
 
 
 def escalation_comments(*, user, escalation: Escalation) -> list[EscalationEvent]:

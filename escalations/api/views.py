@@ -141,6 +141,7 @@ class EscalationListView(ApiView):
             filters=filters,
             cursor=request.query_params.get("cursor") or None,
             page_size=_page_size(request, selectors.BOARD_PAGE_SIZE),
+            with_texts=True,
         )
         results = s.EscalationSerializer(page.items, many=True, context={"request": request}).data
         return Response({"results": results, "next": next_url(request, page)})

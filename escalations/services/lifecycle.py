@@ -68,9 +68,7 @@ def _lock_feature(feature_id: int) -> Feature:
 
 def _refresh_blocked(*, actor, feature: Feature) -> None:
     """Set the locked feature's ``blocked`` from its escalations, in the caller's transaction."""
-    blocked = Escalation.objects.filter(
-        feature=feature, severity=Severity.BLOCKING, status__in=UNRESOLVED_STATUSES
-    ).exists()
+    blocked = Escalation.objects.filter(feature=feature, severity=Severity.BLOCKING, status__in=UNRESOLVED_STATUSES).exists()
     if blocked != feature.blocked:
         feature.blocked = blocked
         feature.save(update_fields=["blocked"])
@@ -262,9 +260,7 @@ def escalation_link(*, actor: AbstractBaseUser | None, escalation: Escalation, t
         if locked.status in SENDABLE:  # the fix has shipped: this ticket's customer hears of it too
             fix_notices_enqueue(actor=actor, escalation=locked, ticket_ids=[ticket.pk])
         events.broadcast_escalation_changed(escalation=locked, actor=actor, change="linked")
-        audit_record(
-            actor=actor, action="escalation.linked", obj=locked, changes={"ticket": [None, ticket.reference]}
-        )
+        audit_record(actor=actor, action="escalation.linked", obj=locked, changes={"ticket": [None, ticket.reference]})
     return locked, created
 
 

@@ -83,18 +83,14 @@ def _save(actor: AbstractBaseUser | None, obj: Product | Feature, changed_fields
 
 
 @transaction.atomic
-def product_save(
-    *, actor: AbstractBaseUser | None, product: Product, changed_fields: Iterable[str] | None
-) -> Product:
+def product_save(*, actor: AbstractBaseUser | None, product: Product, changed_fields: Iterable[str] | None) -> Product:
     """Save a product edited in the admin (its form has validated it); ``None`` fields: save it whole."""
     _save(actor, product, changed_fields)
     return product
 
 
 @transaction.atomic
-def feature_save(
-    *, actor: AbstractBaseUser | None, feature: Feature, changed_fields: Iterable[str] | None
-) -> Feature:
+def feature_save(*, actor: AbstractBaseUser | None, feature: Feature, changed_fields: Iterable[str] | None) -> Feature:
     """Save a feature edited in the admin (its form has validated it); ``None`` fields: save it whole."""
     _save(actor, feature, changed_fields)
     return feature

@@ -240,3 +240,12 @@ def test_the_schema_documents_the_gate_and_the_escalations(client):
     assert "post" in schema["paths"]["/api/v1/escalations/{reference}/transitions/"]
     ticket = schema["components"]["schemas"]["Ticket"]["properties"]
     assert ticket["escalations"]["type"] == "array"
+
+
+def test_a_blocked_gate_is_not_logged_as_a_warning(api, agent, feature, ticket, caplog):
+    raise_on(ticket, feature, agent)
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert api(agent).get("/api/v1/features/billing.invoices/gate/").status_code == 423
+        assert api(agent).get("/api/v1/features/nope.none/gate/").status_code == 404
+    messages = [record.getMessage() for record in caplog.records if record.name == "django.request"]
+    assert not any("Locked" in m for m in messages) and any("Not Found" in m for m in messages)
