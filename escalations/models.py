@@ -173,7 +173,11 @@ class EscalationLink(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["escalation", "ticket"], name="escalation_link_once")]
         # "This ticket's escalations" and the inbox's "linked to an escalation" filter.
-        indexes = [models.Index(fields=["ticket", "escalation"], name="escalation_link_ticket")]
+        indexes = [
+            models.Index(fields=["ticket", "escalation"], name="escalation_link_ticket"),
+            # An escalation's page lists its links newest first.
+            models.Index(fields=["escalation", "-linked_at", "-id"], name="escalation_link_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"ESC-{self.escalation_id} ← ticket {self.ticket_id}"

@@ -29,7 +29,7 @@ from escalations.models import (
 )
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.keyset import MAX_PAGE_SIZE, Page, SortKey, paginate
-from helpdesk.models import format_reference
+from helpdesk.models import Ticket, format_reference
 
 REFERENCE = re.compile(r"(?i)^\s*ESC-(\d{1,12})\s*$")
 
@@ -77,24 +77,55 @@ class Gate:
     escalations: list[str]
 
 
-def feature_gate(*, user, key: str) -> Gate:
-    """Whether ``key`` may ship: read from the feature row the escalation services keep under lock, never a cache.
+_GATE_SQL = """
+    SELECT f.blocked,
+           CASE WHEN f.blocked THEN ARRAY(
+               SELECT e.id FROM escalations_escalation e
+               WHERE e.feature_id = f.id AND e.severity = %s AND e.status IN ({unresolved})
+               ORDER BY e.id)
+           END
+    FROM escalations_feature f WHERE f.key = %s
+"""
 
-    Two queries: the feature, and when it is blocked, the blocking escalations' ids.
-    """
+
+def feature_gate(*, user, key: str) -> Gate:
+    """Whether ``key`` may ship, for ``user`` (the desk): see ``feature_gate_row``."""
     if not permissions.can_view_escalations(user):
         raise NotFound(f"No feature with the key {key!r}.")
-    row = Feature.objects.filter(key=key).values("pk", "blocked").first()
-    if row is None:
+    gate = feature_gate_row(key=key)
+    if gate is None:
         raise NotFound(f"No feature with the key {key!r}.")
-    if not row["blocked"]:
+    return gate
+
+
+def feature_gate_row(*, key: str) -> Gate | None:
+    """The gate of ``key``, or None when there is no such feature; the caller has checked who asks.
+
+    Read from the feature row the escalation services keep under lock, never a cache:
+    one statement on PostgreSQL (pipelines ask this many times a minute), the flag and,
+    when it is set, the blocking escalations' ids. They agree in every snapshot, since
+    both change in the same transactions.
+    """
+    if connection.vendor == "postgresql":
+        unresolved = sorted(UNRESOLVED_STATUSES)
+        sql = _GATE_SQL.format(unresolved=", ".join(["%s"] * len(unresolved)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [Severity.BLOCKING.value, *unresolved, key])
+            row = cursor.fetchone()
+    else:  # no arrays: the flag, then the ids
+        found = Feature.objects.filter(key=key).order_by().values_list("pk", "blocked").first()
+        row = None
+        if found is not None:
+            blocking = Escalation.objects.filter(
+                feature_id=found[0], severity=Severity.BLOCKING, status__in=UNRESOLVED_STATUSES
+            ).order_by("id")
+            row = (found[1], list(blocking.values_list("id", flat=True)) if found[1] else None)
+    if row is None:
+        return None
+    blocked, ids = row
+    if not blocked:
         return Gate(feature=key, blocked=False, escalations=[])
-    ids = (
-        Escalation.objects.filter(feature_id=row["pk"], severity=Severity.BLOCKING, status__in=UNRESOLVED_STATUSES)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    return Gate(feature=key, blocked=True, escalations=[f"ESC-{pk}" for pk in ids])
+    return Gate(feature=key, blocked=True, escalations=[f"ESC-{pk}" for pk in ids or []])
 
 
 # --- The board -------------------------------------------------------------------------------
@@ -188,17 +219,40 @@ BOARD_DEFERRED = ("customer_impact", "steps", "fix_update")
 def escalation_board(
     *, user, filters: BoardFilters, cursor: str | None = None, page_size: int = BOARD_PAGE_SIZE, with_texts: bool = False
 ) -> Page[Escalation]:
-    """One page of the triage board, ranked by BOARD_ORDER, in one query (two with a product, feature or
-    "my features" filter). ``with_texts`` also reads the long texts (the API shows them; the page does not)."""
+    """One page of the triage board, ranked by BOARD_ORDER: the rows, then their features (and for the API
+    their raisers), plus one to resolve a product, feature or "my features" filter. ``with_texts`` also reads
+    the long texts (the API shows them; the page does not)."""
     _check_viewer(user)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     rows = _board_queryset(user, filters)
     if rows is None:
         return Page(items=[], next_cursor=None)
-    rows = rows.select_related("feature__product", "feature__owner", "raised_by")
     if not with_texts:
         rows = rows.defer(*BOARD_DEFERRED)
-    return paginate(rows, sort=BOARD_ORDER, cursor=cursor, page_size=page_size)
+    page = paginate(rows, sort=BOARD_ORDER, cursor=cursor, page_size=page_size)
+    _attach_people_and_features(page.items, with_raiser=with_texts)
+    return page
+
+
+def _attach_people_and_features(escalations: list[Escalation], *, with_raiser: bool) -> None:
+    """Give each escalation its feature (with product and owner), and its raiser, from one small query each.
+
+    A page names a handful of features many times over: joining them into every row
+    cost more in building objects than the rows themselves (docs/benchmarks.md).
+    """
+    if not escalations:
+        return
+    features = Feature.objects.select_related("product", "owner").in_bulk({e.feature_id for e in escalations})
+    feature_field = Escalation._meta.get_field("feature")
+    for escalation in escalations:
+        feature_field.set_cached_value(escalation, features[escalation.feature_id])
+    if with_raiser:
+        from django.contrib.auth import get_user_model
+
+        people = get_user_model().objects.in_bulk({e.raised_by_id for e in escalations} - {None})
+        raiser_field = Escalation._meta.get_field("raised_by")
+        for escalation in escalations:
+            raiser_field.set_cached_value(escalation, people.get(escalation.raised_by_id))
 
 
 def board_choices(*, user) -> dict[str, list]:
@@ -227,17 +281,28 @@ LINK_ORDER = SortKey(columns=(("linked_at", True), ("id", True)))
 
 
 def escalation_links(*, user, escalation: Escalation, cursor: str | None = None, page_size: int = LINK_PAGE_SIZE):
-    """The linked tickets (newest link first) with their requesters and organizations: one query a page.
+    """The linked tickets (newest link first) with their requesters, organizations and assignees.
 
-    Removed (spam, deleted) tickets are left out: nobody sees those.
+    Two queries whatever the number of links: the page of links (an index in its order),
+    then its tickets. Removed (spam, deleted) tickets are left out of the page: nobody sees those.
     """
     _check_viewer(user)
-    rows = (
-        EscalationLink.objects.filter(escalation=escalation, ticket__removed="")
-        .select_related("ticket__requester__organization", "ticket__assignee", "linked_by")
-        .defer("ticket__search_document")
+    rows = EscalationLink.objects.filter(escalation=escalation).select_related("linked_by")
+    page = paginate(rows, sort=LINK_ORDER, cursor=cursor, page_size=max(1, min(page_size, MAX_PAGE_SIZE)))
+    tickets = (
+        Ticket.objects.filter(pk__in=[link.ticket_id for link in page.items], removed="")
+        .select_related("requester__organization", "assignee")
+        .defer("search_document")
+        .in_bulk()
     )
-    return paginate(rows, sort=LINK_ORDER, cursor=cursor, page_size=max(1, min(page_size, MAX_PAGE_SIZE)))
+    ticket_field = EscalationLink._meta.get_field("ticket")
+    shown = []
+    for link in page.items:
+        ticket = tickets.get(link.ticket_id)
+        if ticket is not None:
+            ticket_field.set_cached_value(link, ticket)
+            shown.append(link)
+    return Page(items=shown, next_cursor=page.next_cursor)
 
 
 def escalation_history(*, user, escalation: Escalation) -> list[EscalationEvent]:

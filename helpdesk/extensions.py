@@ -38,6 +38,34 @@ def websocket_patterns() -> list[Any]:
     return list(_websocket_patterns)
 
 
+# --- Fast token-authenticated reads (helpdesk.fastpath) ------------------------------------
+
+
+@dataclass(frozen=True)
+class FastRoute:
+    """A GET answered before the full stack when its token is good and holds ``permission``.
+
+    ``pattern`` matches the whole path (named groups go to ``handler`` as keyword
+    arguments); ``handler(user_id=, **groups)`` returns (status, JSON-able body), or
+    None to let Django answer. See helpdesk/fastpath.py for what it may and may not do.
+    """
+
+    pattern: Any
+    permission: str
+    handler: Callable[..., tuple[int, Any] | None]
+
+
+_fast_routes: list[FastRoute] = []
+
+
+def register_fast_route(route: FastRoute) -> None:
+    _fast_routes.append(route)
+
+
+def fast_routes() -> list[FastRoute]:
+    return _fast_routes
+
+
 # --- The ticket API ------------------------------------------------------------------------
 
 
