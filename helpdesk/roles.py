@@ -19,6 +19,8 @@ _TICKET_WORK = [
     "helpdesk.mark_spam",
     # The andon cord: raise escalations against features, link tickets, answer questions.
     "escalations.raise_escalation",
+    # Live chat: accept waiting sessions, answer, transfer their own, end them.
+    "livelisten.serve_chat",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -73,6 +75,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "escalations.change_webhookendpoint",
         "escalations.view_webhookendpoint",
         "escalations.view_webhookdelivery",
+        # Live chat: shadow any session, and run the chat desk (transfer, end, coaching marks, listen audit).
+        "livelisten.listen_session",
+        "livelisten.manage_chat",
         # Deleting tickets (restorable for 30 days) and restoring them.
         "helpdesk.remove_ticket",
         # Shared macros (agents keep their own on the ticket page).
@@ -82,6 +87,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",
+        # Hear customers live: the chat dashboard, shadowing, whispering, barging in.
+        "livelisten.listen_session",
         "helpdesk.add_internal_note",
         "escalations.add_product",
         "escalations.change_product",

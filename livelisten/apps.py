@@ -5,3 +5,9 @@ class LivelistenConfig(AppConfig):
     name = "livelisten"
     verbose_name = "Live sessions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The ticketing app routes our URLs and sockets through its registry, never by importing us.
+        from livelisten import hooks
+
+        hooks.register()

@@ -24,6 +24,7 @@ class OutboundEmail(models.Model):
         NOTIFICATION = "notification", "Agent notification"
         INVITATION = "invitation", "Portal invitation"
         ACKNOWLEDGEMENT = "acknowledgement", "Request received"
+        TRANSCRIPT = "transcript", "Chat transcript"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"

@@ -105,6 +105,24 @@ DEFAULTS: dict[str, Default] = {
             "settings_url": "https://desk.example.com/account/notifications/",
         },
     ),
+    "chat_transcript": Default(
+        title="Live chat transcript, sent to the customer on request",
+        subject="[{{ ticket.reference }}] Your chat: {{ ticket.subject }}",
+        body=(
+            "Hello {{ customer.name }},\n\n"
+            "Here is the transcript of your chat with {{ desk.name }}.\n\n"
+            "{{ message.body }}\n\n"
+            "---\n\n"
+            "The conversation goes on as ticket {{ ticket.reference }}: reply to this email, "
+            "or see it at {{ ticket.url }}"
+        ),
+        placeholders={
+            **_TICKET,
+            **_CUSTOMER,
+            **_DESK,
+            "message.body": "**Jordan Ellis** (10:02): The export times out.  \n**Alex Agent** (10:03): Looking now.",
+        },
+    ),
     "desk_notice": Default(
         title="Notification to a desk user about an escalation",
         subject="{{ notice.headline }}",

@@ -12,7 +12,7 @@ import pytest
 from helpdesk import roles
 
 TICKET_WORK = {"helpdesk.view_all_tickets", "helpdesk.work_tickets", "helpdesk.add_internal_note", "helpdesk.mark_spam",
-               "escalations.raise_escalation"}
+               "escalations.raise_escalation", "livelisten.serve_chat"}
 PRODUCT_REGISTRY = {
     "escalations.add_product", "escalations.change_product", "escalations.view_product",
     "escalations.add_feature", "escalations.change_feature", "escalations.view_feature",
@@ -35,8 +35,10 @@ EXPECTED = {
         "helpdesk.remove_ticket", "escalations.reopen_escalation",
         "escalations.add_webhookendpoint", "escalations.change_webhookendpoint", "escalations.view_webhookendpoint",
         "escalations.view_webhookdelivery",
+        "livelisten.listen_session", "livelisten.manage_chat",
     },
-    roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note"},
+    roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note",
+                                                "livelisten.listen_session"},
     roles.CUSTOMERS: set(),
 }  # fmt: skip
 # Nobody but a superuser may grant these, so no built-in role may carry them.

@@ -1,0 +1,503 @@
+"""Live chat sockets: participants, listeners, the listeners' dashboard and the agents' queue.
+
+Delivery does not trust the channel layer. Every line is in the database with its
+number before it is announced; each socket remembers the highest number it has dealt
+with (``last_seq``, whispers included even where they are not shown), drops what it
+has already seen, and when an announcement skips numbers (the Redis layer drops
+silently when a channel is over capacity; two processes' broadcasts may cross) it
+reads the gap from the database in order. A client reconnecting with ``?after=N``
+gets exactly what it missed. Pings (every 25 s from the pages) also re-join the
+group and look for a gap, so a restarted Redis, which forgets group memberships,
+costs at most one ping interval.
+
+Refusals follow the desk's sockets: accepted, then closed with 4401 (not signed in),
+4403 (not allowed) or 4404 (no such session, or not yours), so clients can read the
+code and stop reconnecting. A bad frame gets an error frame; the socket stays open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+
+from helpdesk import access
+from helpdesk.errors import DomainError
+from helpdesk.socketkit import AccessCheckedConsumer
+from livelisten import events, permissions, selectors, services
+from livelisten.models import ChatSession, MessageKind
+
+CLOSE_NOT_FOUND = 4404
+CLOSE_BAD_REQUEST = 4400
+# Frames larger than this are refused with an error frame (the text itself: 8 KB).
+MAX_FRAME_BYTES = 64 * 1024
+# Lines (messages and whispers) one connection may send within the window.
+RATE_LIMIT_COUNT = 20
+RATE_LIMIT_SECONDS = 10.0
+# Rights are re-checked on every command; before forwarding a line at most this often, since
+# sign-out, deactivation and role changes reach the socket at once (helpdesk.access).
+FORWARD_CHECK_SECONDS = 5.0
+TYPING_BROADCAST_SECONDS = 2.0
+CATCH_UP_BATCH = 500
+
+ERROR_CODES = {
+    "InvalidInput": "invalid",
+    "TransitionNotAllowed": "not_allowed",
+    "ActionForbidden": "forbidden",
+    "NotFound": "not_found",
+    "StaleVersion": "conflict",
+    "RateLimited": "rate_limited",
+}
+
+
+def _query(scope) -> dict[str, str]:
+    parsed = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return {key: values[-1] for key, values in parsed.items()}
+
+
+class ChatSocket(AccessCheckedConsumer):
+    """What every chat socket shares: who the user is (cookie or ticket), frame limits, errors, rights."""
+
+    by_ticket = False
+    conn = ""
+    checked_at = 0.0
+
+    async def resolve_user(self):
+        """The scope's user, or the one a ``?ticket=`` stands for (used once, within 30 s)."""
+        key = _query(self.scope).get("ticket")
+        if key is not None:
+            self.by_ticket = True
+            return await database_sync_to_async(services.socket_ticket_redeem)(key=key)
+        user = self.scope.get("user")
+        return user if user is not None and user.is_authenticated else None
+
+    async def refuse(self, code: int) -> None:
+        await self.accept()
+        await self.end(code)
+
+    async def start(self, user) -> None:
+        self.conn = hashlib.sha256(self.channel_name.encode()).hexdigest()[:32]
+        await self.start_access(user)
+        self.checked_at = time.monotonic()
+
+    @database_sync_to_async
+    def _access_close_code(self) -> int | None:
+        if not self.by_ticket:
+            return access.socket_access(user_id=self.user.pk, session_key=self.session_key, allowed=self.is_allowed)
+        # A ticket has no browser session to end: the account and the right are what count.
+        user = get_user_model()._default_manager.filter(pk=self.user.pk, is_active=True).first()
+        if user is None:
+            return access.CLOSE_FORBIDDEN
+        return None if self.is_allowed(user) else access.CLOSE_FORBIDDEN
+
+    async def ensure_access(self) -> bool:
+        allowed = await super().ensure_access()
+        self.checked_at = time.monotonic()
+        return allowed
+
+    async def deliver(self, frame: dict) -> None:
+        """Send a frame, re-checking rights when the last check is more than a few seconds old."""
+        if self.closing:
+            return
+        if time.monotonic() - self.checked_at > FORWARD_CHECK_SECONDS and not await self.ensure_access():
+            return
+        await self.send(text_data=json.dumps(frame))
+
+    async def send_error(self, code: str, detail: str, *, field: str | None = None) -> None:
+        frame = {"type": "error", "code": code, "detail": detail}
+        if field:
+            frame["field"] = field
+        await self.send(text_data=json.dumps(frame))
+
+    async def send_domain_error(self, error: DomainError) -> None:
+        await self.send_error(ERROR_CODES.get(type(error).__name__, "invalid"), error.message, field=error.field)
+
+    async def read_frame(self, text_data: str | None, bytes_data: bytes | None) -> dict | None:
+        size = len(text_data.encode("utf-8", "surrogatepass")) if text_data is not None else len(bytes_data or b"")
+        if size > MAX_FRAME_BYTES:
+            await self.send_error("too_large", f"Frames are at most {MAX_FRAME_BYTES // 1024} KB.")
+            return None
+        return await super().read_frame(text_data, bytes_data)
+
+
+class SessionSocket(ChatSocket):
+    """A socket on one session's lines: replay, live delivery with gap reads, typing, rate limit."""
+
+    session_id: int | None = None
+    role: str | None = None  # "customer", "agent", "manager" on the participant socket; "listener" here
+    last_seq = 0
+    joined = False
+    typing_sent_at = 0.0
+    shows_listeners = True
+    sent_times: deque
+
+    def visible(self, frame: dict) -> bool:
+        return frame["kind"] != MessageKind.WHISPER or permissions.can_see_whispers(self.role)
+
+    def may_see_listeners(self) -> bool:
+        return permissions.can_see_listeners(self.role, agent_shows_listeners=self.shows_listeners)
+
+    def after_from_query(self) -> int | None:
+        raw = _query(self.scope).get("after")
+        if raw is None or raw == "":
+            return 0
+        try:
+            after = int(raw)
+        except ValueError:
+            return None
+        return after if after >= 0 else None
+
+    async def join(self) -> None:
+        await self.channel_layer.group_add(events.session_group(self.session_id), self.channel_name)
+        self.joined = True
+        self.sent_times = deque()
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
+        await super().disconnect(code)
+
+    @database_sync_to_async
+    def _rows_after(self, after: int) -> list[dict]:
+        rows = selectors.messages_after(session_id=self.session_id, after=after, role="listener", limit=CATCH_UP_BATCH)
+        return [events.message_frame(row) for row in rows]
+
+    async def catch_up(self) -> None:
+        """Send, in order, every stored line above ``last_seq`` this socket may see."""
+        while not self.closing:
+            frames = await self._rows_after(self.last_seq)
+            for frame in frames:
+                if self.visible(frame):
+                    await self.send(text_data=json.dumps(frame))
+                self.last_seq = frame["seq"]
+            if len(frames) < CATCH_UP_BATCH:
+                return
+
+    async def chat_message(self, event: dict) -> None:
+        frame = event["frame"]
+        seq = frame["seq"]
+        if seq <= self.last_seq or self.closing:
+            return
+        if seq > self.last_seq + 1:
+            await self.catch_up()  # a number was skipped: the database has it
+            if seq <= self.last_seq:
+                return
+        self.last_seq = seq
+        if self.visible(frame):
+            await self.deliver(frame)
+
+    async def chat_typing(self, event: dict) -> None:
+        if event.get("conn") == self.conn:
+            return
+        sender = event["sender"]
+        if self.role == "customer" and sender.get("role") not in ("agent", "manager"):
+            return
+        await self.deliver({"type": "typing", "sender": sender})
+
+    async def chat_listeners(self, event: dict) -> None:
+        if self.may_see_listeners():
+            await self.deliver({"type": "listeners", "listeners": event["listeners"]})
+
+    async def chat_session(self, event: dict) -> None:
+        frame = event["frame"]
+        # A transfer or an end may take this person out of the session: check now, not in 5 s.
+        if not await self.ensure_access():
+            return
+        session = dict(frame["session"])
+        if self.role == "customer":
+            session.pop("listeners", None)
+            session.pop("offered_to", None)
+        await self.send(text_data=json.dumps({"type": frame["type"], "session": session}))
+        if frame["type"] == events.SESSION_ENDED:
+            await self.catch_up()
+            await self.end(1000)
+
+    def rate_limited(self) -> bool:
+        now = time.monotonic()
+        while self.sent_times and now - self.sent_times[0] > RATE_LIMIT_SECONDS:
+            self.sent_times.popleft()
+        if len(self.sent_times) >= RATE_LIMIT_COUNT:
+            return True
+        self.sent_times.append(now)
+        return False
+
+    async def post(self, function, frame: dict, *, field_name: str = "body") -> None:
+        """Store a line through ``function`` and echo it to its sender in order."""
+        if self.rate_limited():
+            await self.send_error(
+                "rate_limited", f"At most {RATE_LIMIT_COUNT} messages in {int(RATE_LIMIT_SECONDS)} seconds; wait a moment."
+            )
+            return
+        try:
+            message, created = await database_sync_to_async(function)(
+                actor=self.user, session_id=self.session_id, body=frame.get("body"), client_id=frame.get("client_id")
+            )
+        except DomainError as error:
+            await self.send_domain_error(error)
+            return
+        stored = events.message_frame(message)
+        if not created:
+            await self.send(text_data=json.dumps(stored))  # a resend: the stored line back, nothing new
+        elif message.seq == self.last_seq + 1:
+            self.last_seq = message.seq
+            await self.send(text_data=json.dumps(stored))
+        elif message.seq > self.last_seq:
+            await self.catch_up()
+
+    async def typing(self, role: str) -> None:
+        now = time.monotonic()
+        if now - self.typing_sent_at >= TYPING_BROADCAST_SECONDS:
+            self.typing_sent_at = now
+            await events.send_typing(session_id=self.session_id, sender=events.sender_of(self.user, role), conn=self.conn)
+
+    async def heartbeat(self) -> None:
+        """``ping``: re-join the group (a restarted Redis forgot it) and read any gap."""
+        await self.channel_layer.group_add(events.session_group(self.session_id), self.channel_name)
+        await self.catch_up()
+        await self.send(text_data=json.dumps({"type": "pong", "seq": self.last_seq}))
+
+
+class ParticipantConsumer(SessionSocket):
+    """``/ws/sessions/<id>/``: the customer, the agent, and managers who barged in.
+
+    Client frames: ``message`` (``body``, ``client_id``), ``typing``, ``ping``. Server
+    frames: ``message``, ``typing``, ``listeners`` (never to the customer, and to the
+    agent unless they hid it), ``session.updated``/``session.ended``, ``error``.
+    """
+
+    def is_allowed(self, user) -> bool:
+        session = ChatSession.objects.filter(pk=self.session_id).only("customer_id", "agent_id", "status").first()
+        return session is not None and permissions.role_in(user, session) is not None
+
+    @database_sync_to_async
+    def _find(self, user, raw_id: str):
+        try:
+            session = selectors.session_get(user=user, session_id=raw_id)
+        except DomainError:
+            return None, None, True
+        role = permissions.role_in(user, session)
+        shows = selectors.shows_listeners(session.agent_id)
+        return session, role, shows
+
+    @database_sync_to_async
+    def _listeners(self) -> list[dict]:
+        return selectors.listeners_of(self.session_id)
+
+    async def connect(self) -> None:
+        user = await self.resolve_user()
+        if user is None:
+            await self.refuse(access.CLOSE_SIGNED_OUT)
+            return
+        session, role, shows = await self._find(user, self.scope["url_route"]["kwargs"]["session_id"])
+        if session is None or role is None:
+            await self.refuse(CLOSE_NOT_FOUND)
+            return
+        after = self.after_from_query()
+        if after is None:
+            await self.accept()
+            await self.send_error("invalid", "after is the number of the last message you have (0 or more).", field="after")
+            await self.end(CLOSE_BAD_REQUEST)
+            return
+        self.session_id, self.role, self.shows_listeners, self.last_seq = session.pk, role, shows, after
+        await self.start(user)
+        await self.join()
+        await self.accept()
+        await self.catch_up()
+        if self.may_see_listeners():
+            await self.send(text_data=json.dumps({"type": "listeners", "listeners": await self._listeners()}))
+        if not session.is_live:
+            await self.end(1000)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame = await self.read_frame(text_data, bytes_data)
+        if frame is None:
+            return
+        kind = frame.get("type")
+        if kind not in ("message", "typing", "ping"):
+            await self.send_error("unknown_type", "Frames here are message, typing and ping.", field="type")
+            return
+        if not await self.ensure_access():
+            return
+        if kind == "message":
+            await self.post(services.message_post, frame)
+        elif kind == "typing":
+            await self.typing(self.role)
+        else:
+            await self.heartbeat()
+
+
+class ListenConsumer(SessionSocket):
+    """``/ws/sessions/<id>/listen/``: a listener's shadow view (every line, whispers included).
+
+    After the replay comes ``{"type": "live", "seq": N}``, then everything live. Client
+    frames: ``whisper`` (``body``, ``client_id``), ``barge``, ``message`` (after barging),
+    ``leave``, ``typing`` (heard only after barging), ``ping``.
+    """
+
+    role = "listener"
+    barged = False
+    registered = False
+
+    def is_allowed(self, user) -> bool:
+        return permissions.can_listen(user) and ChatSession.objects.filter(pk=self.session_id).exists()
+
+    @database_sync_to_async
+    def _find(self, user, raw_id: str):
+        if not permissions.can_listen(user):
+            return None, access.CLOSE_FORBIDDEN
+        try:
+            return selectors.session_get(user=user, session_id=raw_id), None
+        except DomainError:
+            return None, CLOSE_NOT_FOUND
+
+    @database_sync_to_async
+    def _register(self):
+        services.listen_start(actor=self.user, session_id=self.session_id, connection=self.conn)
+        return selectors.listeners_of(self.session_id), self.user.pk in selectors.member_ids(self.session_id)
+
+    async def connect(self) -> None:
+        user = await self.resolve_user()
+        if user is None:
+            await self.refuse(access.CLOSE_SIGNED_OUT)
+            return
+        session, code = await self._find(user, self.scope["url_route"]["kwargs"]["session_id"])
+        if code is not None:
+            await self.refuse(code)
+            return
+        after = self.after_from_query()
+        if after is None:
+            await self.accept()
+            await self.send_error("invalid", "after is the number of the last message you have (0 or more).", field="after")
+            await self.end(CLOSE_BAD_REQUEST)
+            return
+        self.session_id, self.last_seq = session.pk, after
+        await self.start(user)
+        await self.join()
+        listeners, self.barged = await self._register()
+        self.registered = True
+        await self.accept()
+        await self.catch_up()
+        await self.send(text_data=json.dumps({"type": "live", "seq": self.last_seq}))
+        await self.send(text_data=json.dumps({"type": "listeners", "listeners": listeners}))
+
+    async def disconnect(self, code: int) -> None:
+        if self.registered:
+            try:
+                await database_sync_to_async(services.listen_stop)(
+                    actor=self.user, session_id=self.session_id, connection=self.conn
+                )
+            except DomainError:
+                pass
+        await super().disconnect(code)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame = await self.read_frame(text_data, bytes_data)
+        if frame is None:
+            return
+        kind = frame.get("type")
+        if kind not in ("whisper", "barge", "message", "leave", "typing", "ping"):
+            await self.send_error(
+                "unknown_type", "Frames here are whisper, barge, message, leave, typing and ping.", field="type"
+            )
+            return
+        if not await self.ensure_access():
+            return
+        if kind == "whisper":
+            await self.post(services.whisper_post, frame)
+        elif kind == "message":
+            if not self.barged:
+                await self.send_error("not_barged", "Barge in first: listeners' messages do not reach the customer.")
+                return
+            await self.post(services.message_post, frame)
+        elif kind in ("barge", "leave"):
+            function = services.session_barge if kind == "barge" else services.session_leave
+            try:
+                await database_sync_to_async(function)(actor=self.user, session_id=self.session_id)
+            except DomainError as error:
+                await self.send_domain_error(error)
+                return
+            self.barged = kind == "barge"
+            await self.send(text_data=json.dumps({"type": "mode", "mode": "barge" if self.barged else "listen"}))
+        elif kind == "typing":
+            if self.barged:
+                await self.typing("manager")
+        else:
+            await database_sync_to_async(services.listen_touch)(actor=self.user, connection=self.conn)
+            await self.heartbeat()
+
+    async def chat_session(self, event: dict) -> None:
+        frame = event["frame"]
+        if not await self.ensure_access():
+            return
+        await self.send(text_data=json.dumps(frame))
+        if frame["type"] == events.SESSION_ENDED:
+            await self.catch_up()
+            await self.end(1000)
+
+
+class SessionListConsumer(ChatSocket):
+    """Sockets on the list of sessions: a snapshot of waiting and active ones, then every start, change and end."""
+
+    group_name = ""
+    joined = False
+    with_listeners = True
+
+    @database_sync_to_async
+    def _refusal_and_snapshot(self, user):
+        if not self.is_allowed(user):
+            return access.CLOSE_FORBIDDEN, []
+        live = [s for s in selectors.sessions_list(user=user) if s.status != "ended"]
+        return None, selectors.session_objects(live)
+
+    def shape(self, session: dict) -> dict:
+        if not self.with_listeners:
+            session = {key: value for key, value in session.items() if key != "listeners"}
+        return session
+
+    async def connect(self) -> None:
+        user = await self.resolve_user()
+        if user is None:
+            await self.refuse(access.CLOSE_SIGNED_OUT)
+            return
+        code, snapshot = await self._refusal_and_snapshot(user)
+        if code is not None:
+            await self.refuse(code)
+            return
+        await self.start(user)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        self.joined = True
+        await self.accept()
+        await self.send(text_data=json.dumps({"type": "sessions", "sessions": [self.shape(s) for s in snapshot]}))
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        await super().disconnect(code)
+
+    async def chat_session(self, event: dict) -> None:
+        frame = event["frame"]
+        await self.deliver({"type": frame["type"], "session": self.shape(frame["session"])})
+
+
+class LiveDashboardConsumer(SessionListConsumer):
+    """``/ws/live/``: the listeners' dashboard (``livelisten.listen_session``)."""
+
+    group_name = events.live_group()
+
+    def is_allowed(self, user) -> bool:
+        return permissions.can_listen(user)
+
+
+class AgentQueueConsumer(SessionListConsumer):
+    """``/ws/chat/queue/``: the agents' console hears of waiting chats, offers and changes (no listeners)."""
+
+    group_name = events.queue_group()
+    with_listeners = False
+
+    def is_allowed(self, user) -> bool:
+        return permissions.can_serve_chats(user)

@@ -1,0 +1,167 @@
+"""Every read of live chat, scoped to the viewer: what they may not see looks like nothing at all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from helpdesk.errors import InvalidInput, NotFound
+from livelisten import permissions
+from livelisten.models import (
+    AgentChatSettings,
+    ChatMessage,
+    ChatSession,
+    CoachingMark,
+    ListenAudit,
+    ListenerConnection,
+    MessageKind,
+    SessionMember,
+    SessionStatus,
+)
+
+# A listen socket pings every 30 s; one not heard from for this long is gone (its process died).
+LISTENER_FRESH_SECONDS = 90
+SESSION_LIST_LIMIT = 200
+
+
+def _fresh_cutoff():
+    return timezone.now() - timedelta(seconds=LISTENER_FRESH_SECONDS)
+
+
+def visible_sessions(*, user) -> QuerySet[ChatSession]:
+    """Desk chat agents and listeners see every session; anyone else only those they take part in."""
+    rows = ChatSession.objects.select_related("customer", "agent", "offered_to", "ticket", "ticket__organization")
+    if permissions.can_serve_chats(user) or permissions.can_listen(user):
+        return rows
+    if user is None or not user.is_authenticated or not user.is_active:
+        return rows.none()
+    return rows.filter(Q(customer=user) | Q(agent=user) | Q(members__user=user)).distinct()
+
+
+def session_get(*, user, session_id) -> ChatSession:
+    try:
+        session_id = int(session_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such chat session.") from None
+    session = visible_sessions(user=user).filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("No such chat session.")
+    return session
+
+
+def sessions_list(*, user, status: str | None = None, limit: int = SESSION_LIST_LIMIT) -> list[ChatSession]:
+    """Newest first; waiting and active sessions are few at any moment, ended ones are bounded by ``limit``."""
+    rows = visible_sessions(user=user)
+    if status:
+        if status not in SessionStatus.values:
+            raise InvalidInput("status is waiting, active or ended.", field="status")
+        rows = rows.filter(status=status)
+    return list(rows.order_by("-created_at", "-pk")[:limit])
+
+
+def listeners_by_session(session_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """Who listens to each session now (one entry per person, however many windows): one query."""
+    found: dict[int, dict[str, dict[str, str]]] = {}
+    rows = (
+        ListenerConnection.objects.filter(session_id__in=session_ids, seen_at__gte=_fresh_cutoff())
+        .values_list("session_id", "user__username", "user__first_name", "user__last_name")
+        .order_by("started_at", "pk")
+    )
+    for session_id, username, first, last in rows:
+        name = f"{first} {last}".strip() or username
+        found.setdefault(session_id, {}).setdefault(username, {"username": username, "name": name})
+    return {session_id: list(people.values()) for session_id, people in found.items()}
+
+
+def listeners_of(session_id: int) -> list[dict[str, str]]:
+    return listeners_by_session([session_id]).get(session_id, [])
+
+
+def session_objects(sessions: list[ChatSession]) -> list[dict[str, Any]]:
+    """The session object of the API and the dashboard frames, for rows from :func:`visible_sessions`."""
+    listeners = listeners_by_session([session.pk for session in sessions])
+    return [session_object(session, listeners=listeners.get(session.pk, [])) for session in sessions]
+
+
+def session_object(session: ChatSession, *, listeners: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    if listeners is None:
+        listeners = listeners_of(session.pk)
+    ticket = session.ticket
+    organization = getattr(ticket, "organization", None) if ticket is not None else None
+    customer = session.customer
+    return {
+        "id": session.pk,
+        "status": session.status,
+        "subject": session.subject,
+        "ticket": ticket.reference,
+        "customer": customer.get_username(),
+        "customer_name": customer.get_full_name() or customer.get_username(),
+        "organization": organization.name if organization else None,
+        "key_account": bool(organization and organization.is_key_account),
+        "agent": session.agent.get_username() if session.agent_id else None,
+        "offered_to": session.offered_to.get_username() if session.offered_to_id else None,
+        "listeners": [person["username"] for person in listeners],
+        "message_count": session.message_count,
+        "last_seq": session.last_seq,
+        "started": session.created_at.isoformat(),
+        "accepted": session.accepted_at.isoformat() if session.accepted_at else None,
+        "ended": session.ended_at.isoformat() if session.ended_at else None,
+        "version": session.version,
+    }
+
+
+def member_ids(session_id: int) -> set[int]:
+    return set(SessionMember.objects.filter(session_id=session_id).values_list("user_id", flat=True))
+
+
+def messages_after(*, session_id: int, after: int, role: str | None, limit: int | None = None) -> list[ChatMessage]:
+    """Lines numbered above ``after`` that someone in ``role`` may see, in order (customers: no whispers)."""
+    rows = ChatMessage.objects.filter(session_id=session_id, seq__gt=after).select_related("sender").order_by("seq")
+    if not permissions.can_see_whispers(role):
+        rows = rows.exclude(kind=MessageKind.WHISPER)
+    if limit is not None:
+        rows = rows[:limit]
+    return list(rows)
+
+
+def transcript(*, user, session_id) -> list[ChatMessage]:
+    """The caller's visible transcript (the customer's has no whispers)."""
+    session = session_get(user=user, session_id=session_id)
+    role = permissions.role_in(user, session)
+    if role is None:
+        role = "listener"
+    return messages_after(session_id=session.pk, after=0, role=role)
+
+
+def shows_listeners(agent_id: int | None) -> bool:
+    """The agent's setting (on unless they hid it)."""
+    if agent_id is None:
+        return True
+    row = AgentChatSettings.objects.filter(user_id=agent_id).values_list("show_listeners", flat=True).first()
+    return True if row is None else bool(row)
+
+
+def agent_settings(*, user) -> AgentChatSettings:
+    return AgentChatSettings.objects.filter(user=user).first() or AgentChatSettings(user=user)
+
+
+def coaching_marks(*, user, limit: int = 200) -> list[CoachingMark]:
+    """Support managers see every mark; an agent sees the marks on their own ended sessions."""
+    rows = CoachingMark.objects.select_related("message", "message__sender", "session", "author", "agent")
+    if not permissions.can_view_all_coaching(user):
+        if not permissions.can_serve_chats(user):
+            return []
+        rows = rows.filter(agent=user, session__status=SessionStatus.ENDED)
+    return list(rows.order_by("-created_at", "-pk")[:limit])
+
+
+def listen_audit(*, user, session_id: int | None = None, limit: int = 200) -> list[ListenAudit]:
+    if not permissions.can_view_listen_audit(user):
+        return []
+    rows = ListenAudit.objects.select_related("actor", "session")
+    if session_id is not None:
+        rows = rows.filter(session_id=session_id)
+    return list(rows[:limit])

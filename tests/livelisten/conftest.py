@@ -1,0 +1,49 @@
+"""Shared set-up for the live chat tests: a customer's chat, accepted by an agent; listeners."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from helpdesk import roles
+from livelisten import services
+
+
+@pytest.fixture
+def chat_customer(customer):
+    """The signed-in person of the ``customer`` fixture (a Customer with a login)."""
+    return customer.user
+
+
+@pytest.fixture
+def listener(make_user):
+    return make_user("listener", role=roles.SUPPORT_MANAGERS, first_name="Lee", last_name="Listener")
+
+
+@pytest.fixture
+def start_chat(chat_customer):
+    def start(*, actor=None, subject="Export fails", body="The export times out.", **extra):
+        return services.session_start(actor=actor or chat_customer, subject=subject, body=body, **extra)
+
+    return start
+
+
+@pytest.fixture
+def waiting_session(start_chat):
+    return start_chat()
+
+
+@pytest.fixture
+def active_session(waiting_session, agent):
+    return services.session_accept(actor=agent, session_id=waiting_session.pk)
+
+
+@pytest.fixture
+def api():
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
