@@ -134,6 +134,7 @@ class SessionSocket(ChatSocket):
     joined = False
     typing_sent_at = 0.0
     shows_listeners = True
+    last_listeners: list | None = None
     sent_times: deque
 
     def visible(self, frame: dict) -> bool:
@@ -199,9 +200,15 @@ class SessionSocket(ChatSocket):
             return
         await self.deliver({"type": "typing", "sender": sender})
 
+    async def send_listeners(self, listeners: list[dict]) -> None:
+        """The listeners frame, unless this socket was last told exactly that (its own arrival, say)."""
+        if listeners != self.last_listeners:
+            self.last_listeners = listeners
+            await self.deliver({"type": "listeners", "listeners": listeners})
+
     async def chat_listeners(self, event: dict) -> None:
         if self.may_see_listeners():
-            await self.deliver({"type": "listeners", "listeners": event["listeners"]})
+            await self.send_listeners(event["listeners"])
 
     async def chat_session(self, event: dict) -> None:
         frame = event["frame"]
@@ -309,7 +316,7 @@ class ParticipantConsumer(SessionSocket):
         await self.accept()
         await self.catch_up()
         if self.may_see_listeners():
-            await self.send(text_data=json.dumps({"type": "listeners", "listeners": await self._listeners()}))
+            await self.send_listeners(await self._listeners())
         if not session.is_live:
             await self.end(1000)
 
@@ -383,7 +390,7 @@ class ListenConsumer(SessionSocket):
         await self.accept()
         await self.catch_up()
         await self.send(text_data=json.dumps({"type": "live", "seq": self.last_seq}))
-        await self.send(text_data=json.dumps({"type": "listeners", "listeners": listeners}))
+        await self.send_listeners(listeners)
 
     async def disconnect(self, code: int) -> None:
         if self.registered:

@@ -97,15 +97,16 @@ def broadcast_listeners(*, session_id: int, listeners: list[dict[str, Any]]) -> 
     transaction.on_commit(lambda: _send(group, payload))
 
 
-def broadcast_session(*, change: str, session_object: dict[str, Any]) -> None:
-    """After commit: the dashboard, the agents' queue and the session's own sockets hear of a session change."""
+def broadcast_session(*, change: str, session_object: dict[str, Any], to_participants: bool = True) -> None:
+    """After commit: the dashboard, the agents' queue and (unless only a count moved) the session's sockets hear of it."""
     frame = {"type": change, "session": session_object}
     payload = {"type": CHAT_SESSION, "frame": frame}
 
     def send() -> None:
         _send(live_group(), payload)
         _send(queue_group(), payload)
-        _send(session_group(session_object["id"]), payload)
+        if to_participants:
+            _send(session_group(session_object["id"]), payload)
 
     transaction.on_commit(send)
 

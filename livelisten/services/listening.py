@@ -41,7 +41,7 @@ def _announce_listeners(session: ChatSession) -> None:
     from livelisten.services.sessions import announce_session
 
     events.broadcast_listeners(session_id=session.pk, listeners=selectors.listeners_of(session.pk))
-    announce_session(session, change=events.SESSION_UPDATED)
+    announce_session(session, change=events.SESSION_UPDATED, to_participants=False)
 
 
 def _listenable(actor, session_id: int) -> ChatSession:

@@ -113,7 +113,7 @@ def message_post(*, actor: AbstractBaseUser, session_id: int, body, client_id=""
     message = append_message(session, kind=MessageKind.MESSAGE, sender=actor, role=role, body=text, client_id=client_id)
     from livelisten.services.sessions import announce_session
 
-    announce_session(session, change=events.SESSION_UPDATED)
+    announce_session(session, change=events.SESSION_UPDATED, to_participants=False)
     return message, True
 
 

@@ -33,16 +33,20 @@ def _name(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def announce_session(session: ChatSession, *, change: str) -> None:
-    """After commit: the dashboard, the agents' queue and the session's sockets hear of the change."""
-    events.broadcast_session(change=change, session_object=selectors.session_object(session))
+def announce_session(session: ChatSession, *, change: str, to_participants: bool = True) -> None:
+    """After commit: the dashboard, the agents' queue and the session's sockets hear of the change.
+
+    ``to_participants=False`` when only a count moved (a new line, a listener): the
+    session's sockets already hear of that in their own frames.
+    """
+    events.broadcast_session(change=change, session_object=selectors.session_object(session), to_participants=to_participants)
 
 
 def _refuse_stale(session: ChatSession, version: int | None) -> None:
     if version is not None and int(version) != session.version:
         raise StaleVersion(
             "This chat changed since you loaded it (someone else may have accepted it).",
-            current=selectors.session_object(session),
+            current=session,
         )
 
 
@@ -107,7 +111,7 @@ def session_accept(*, actor: AbstractBaseUser, session_id: int, version: int | N
     _refuse_stale(session, version)
     if not session.can("accept"):
         who = f" by {_name(session.agent)}" if session.agent_id else ""
-        raise StaleVersion(f"This chat was already accepted{who}.", current=selectors.session_object(session))
+        raise StaleVersion(f"This chat was already accepted{who}.", current=session)
     session.status = SessionStatus.ACTIVE
     session.agent = actor
     session.accepted_at = timezone.now()

@@ -63,10 +63,10 @@ def test_accepting_takes_a_number_for_the_joined_line_and_assigns_the_ticket(act
     assert session.ticket.assignee == agent
 
 
-def test_a_second_accept_is_a_conflict_naming_who_has_it(active_session, agent2):
+def test_a_second_accept_is_a_conflict_naming_who_has_it(active_session, agent, agent2):
     with pytest.raises(StaleVersion) as error:
         services.session_accept(actor=agent2, session_id=active_session.pk)
-    assert "Alex Agent" in error.value.message and error.value.current["agent"] == "agent"
+    assert "Alex Agent" in error.value.message and error.value.current.agent == agent
 
 
 def test_customers_and_listeners_cannot_accept(waiting_session, chat_customer, product_manager, make_customer):
