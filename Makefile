@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup migrate seed serve bench bench-small bench-http bench-mail bench-escalations check lint clean
+.PHONY: demo test setup migrate seed serve bench bench-small bench-http bench-mail bench-escalations bench-live check lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench-http: setup
 #   DATABASE_URL=postgres://.../helpdesk_bench REDIS_URL=redis://... make bench-escalations
 bench-escalations: setup
 	$(PY) -m tests.benchmarks.run_escalations $(BENCH_ARGS)
+
+# Live chat: 1,000 sessions (4,000 sockets) over two Daphne processes and Redis, against a bare Channels broadcast
+#   DATABASE_URL=postgres://.../helpdesk_live_bench REDIS_URL=redis://... make bench-live
+bench-live: setup
+	$(PY) -m tests.benchmarks.run_live $(BENCH_ARGS)
 
 # Email throughput: mail_in (with attachments, threading) and the outbox against a local SMTP server
 #   DATABASE_URL=postgres://.../helpdesk_mail_bench make bench-mail

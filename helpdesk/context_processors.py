@@ -20,6 +20,10 @@ def roles(request):
             {"label": link.label, "url": reverse(link.url_name)}
             for link in (extensions.nav_links(user) if permissions.is_desk_user(user) else [])
         ],
+        "extension_portal_nav": [
+            {"label": link.label, "url": reverse(link.url_name)}
+            for link in (extensions.nav_links(user, portal=True) if permissions.is_portal_user(user) else [])
+        ],
         # Links to the desk's "New ticket" form only for people it would accept.
         "can_open_tickets": permissions.can_open_ticket_for_others(user),
         # What the file inputs say they take (the service enforces it).

@@ -203,11 +203,12 @@ def ticket_panels(place: str) -> list[TicketPanel]:
 
 @dataclass(frozen=True)
 class NavLink:
-    """A link in the desk's top navigation, shown to those ``visible`` lets see it."""
+    """A link in the desk's top navigation (or, with ``portal``, the portal's), shown to those ``visible`` lets see it."""
 
     label: str
     url_name: str
     visible: Callable[[Any], bool]
+    portal: bool = False
 
 
 _nav_links: list[NavLink] = []
@@ -217,8 +218,8 @@ def register_nav_link(link: NavLink) -> None:
     _nav_links.append(link)
 
 
-def nav_links(user) -> list[NavLink]:
-    return [link for link in _nav_links if link.visible(user)]
+def nav_links(user, *, portal: bool = False) -> list[NavLink]:
+    return [link for link in _nav_links if link.portal == portal and link.visible(user)]
 
 
 # --- 409 answers -----------------------------------------------------------------------------

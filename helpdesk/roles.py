@@ -87,8 +87,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     PRODUCT_MANAGERS: [
         "helpdesk.view_all_tickets",
-        # Hear customers live: the chat dashboard, shadowing, whispering, barging in.
+        # Hear customers live: the chat dashboard, shadowing, whispering, barging in; and stop the
+        # feature they hear failing (pull the cord from the shadow view).
         "livelisten.listen_session",
+        "escalations.raise_escalation",
         "helpdesk.add_internal_note",
         "escalations.add_product",
         "escalations.change_product",

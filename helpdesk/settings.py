@@ -176,13 +176,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channels and cache -----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    # After a Redis restart every pooled connection is dead; redis-py retries a command on a
+    # fresh one only for the errors named here (by default none: the first socket to use a
+    # dead connection got a 500 handshake; tests/e2e/test_livelisten_processes.py).
+    REDIS_RETRY_ON = [RedisConnectionError, RedisTimeoutError]
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s read timeout (the layer's own blocking
                 # receive) and a 100-connection pool that fails instead of waiting.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 2000}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "max_connections": 2000,
+                        "retry_on_error": REDIS_RETRY_ON,
+                    }
+                ],
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),
                 "prefix": os.environ.get("CHANNEL_PREFIX", "helpdesk"),
             },
@@ -206,6 +220,7 @@ if REDIS_URL:
                 "pool_class": "redis.BlockingConnectionPool",
                 "max_connections": env_int("REDIS_CACHE_MAX_CONNECTIONS", 50),
                 "timeout": 2,
+                "retry_on_error": REDIS_RETRY_ON,
             },
         }
     }

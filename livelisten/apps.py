@@ -11,3 +11,9 @@ class LivelistenConfig(AppConfig):
         from livelisten import hooks
 
         hooks.register()
+
+    def seed_demo_after_tickets(self, *, stdout) -> None:
+        """Called by `manage.py seed_demo` once the demo tickets exist: chats in every state."""
+        from livelisten.demo import seed_chats
+
+        seed_chats(stdout=stdout)

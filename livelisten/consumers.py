@@ -39,11 +39,15 @@ MAX_FRAME_BYTES = 64 * 1024
 # Lines (messages and whispers) one connection may send within the window.
 RATE_LIMIT_COUNT = 20
 RATE_LIMIT_SECONDS = 10.0
-# Rights are re-checked on every command; before forwarding a line at most this often, since
+# Rights are re-checked on every command; before forwarding a line at most this often (each check is a query), since
 # sign-out, deactivation and role changes reach the socket at once (helpdesk.access).
-FORWARD_CHECK_SECONDS = 5.0
+FORWARD_CHECK_SECONDS = 30.0
 TYPING_BROADCAST_SECONDS = 2.0
 CATCH_UP_BATCH = 500
+
+# What the customer's copy of the session object leaves out: who listens, and the count of
+# every line (whispers included), which would tell them whispers were written.
+CUSTOMER_HIDDEN_FIELDS = ("listeners", "offered_to", "last_seq")
 
 ERROR_CODES = {
     "InvalidInput": "invalid",
@@ -95,6 +99,11 @@ class ChatSocket(AccessCheckedConsumer):
             return access.CLOSE_FORBIDDEN
         return None if self.is_allowed(user) else access.CLOSE_FORBIDDEN
 
+    async def rejoin(self, *groups: str) -> None:
+        """Join again every group this socket listens on: a Redis restart (or the layer's group expiry) forgets them."""
+        for group in (*self.access_groups, *groups):
+            await self.channel_layer.group_add(group, self.channel_name)
+
     async def ensure_access(self) -> bool:
         allowed = await super().ensure_access()
         self.checked_at = time.monotonic()
@@ -108,14 +117,19 @@ class ChatSocket(AccessCheckedConsumer):
             return
         await self.send(text_data=json.dumps(frame))
 
-    async def send_error(self, code: str, detail: str, *, field: str | None = None) -> None:
+    async def send_error(self, code: str, detail: str, *, field: str | None = None, client_id=None) -> None:
+        """An error frame; ``client_id`` names the refused line, so the client can mark it as not sent."""
         frame = {"type": "error", "code": code, "detail": detail}
         if field:
             frame["field"] = field
+        if isinstance(client_id, str) and client_id:
+            frame["client_id"] = client_id[:64]
         await self.send(text_data=json.dumps(frame))
 
-    async def send_domain_error(self, error: DomainError) -> None:
-        await self.send_error(ERROR_CODES.get(type(error).__name__, "invalid"), error.message, field=error.field)
+    async def send_domain_error(self, error: DomainError, *, client_id=None) -> None:
+        await self.send_error(
+            ERROR_CODES.get(type(error).__name__, "invalid"), error.message, field=error.field, client_id=client_id
+        )
 
     async def read_frame(self, text_data: str | None, bytes_data: bytes | None) -> dict | None:
         size = len(text_data.encode("utf-8", "surrogatepass")) if text_data is not None else len(bytes_data or b"")
@@ -131,6 +145,7 @@ class SessionSocket(ChatSocket):
     session_id: int | None = None
     role: str | None = None  # "customer", "agent", "manager" on the participant socket; "listener" here
     last_seq = 0
+    last_visible = 0  # the last line this socket showed (the customer's pong says this, not last_seq)
     joined = False
     typing_sent_at = 0.0
     shows_listeners = True
@@ -153,6 +168,14 @@ class SessionSocket(ChatSocket):
             return None
         return after if after >= 0 else None
 
+    @database_sync_to_async
+    def session_is_live(self) -> bool:
+        return ChatSession.objects.filter(pk=self.session_id).exclude(status="ended").exists()
+
+    @database_sync_to_async
+    def has_barged(self) -> bool:
+        return self.user.pk in selectors.member_ids(self.session_id)
+
     async def join(self) -> None:
         await self.channel_layer.group_add(events.session_group(self.session_id), self.channel_name)
         self.joined = True
@@ -170,11 +193,14 @@ class SessionSocket(ChatSocket):
 
     async def catch_up(self) -> None:
         """Send, in order, every stored line above ``last_seq`` this socket may see."""
+        if time.monotonic() - self.checked_at > FORWARD_CHECK_SECONDS and not await self.ensure_access():
+            return
         while not self.closing:
             frames = await self._rows_after(self.last_seq)
             for frame in frames:
                 if self.visible(frame):
                     await self.send(text_data=json.dumps(frame))
+                    self.last_visible = frame["seq"]
                 self.last_seq = frame["seq"]
             if len(frames) < CATCH_UP_BATCH:
                 return
@@ -190,6 +216,7 @@ class SessionSocket(ChatSocket):
                 return
         self.last_seq = seq
         if self.visible(frame):
+            self.last_visible = seq
             await self.deliver(frame)
 
     async def chat_typing(self, event: dict) -> None:
@@ -217,11 +244,12 @@ class SessionSocket(ChatSocket):
             return
         session = dict(frame["session"])
         if self.role == "customer":
-            session.pop("listeners", None)
-            session.pop("offered_to", None)
+            for private in CUSTOMER_HIDDEN_FIELDS:
+                session.pop(private, None)
+        if frame["type"] == events.SESSION_ENDED:
+            await self.catch_up()  # the last lines before the end
         await self.send(text_data=json.dumps({"type": frame["type"], "session": session}))
         if frame["type"] == events.SESSION_ENDED:
-            await self.catch_up()
             await self.end(1000)
 
     def rate_limited(self) -> bool:
@@ -237,7 +265,9 @@ class SessionSocket(ChatSocket):
         """Store a line through ``function`` and echo it to its sender in order."""
         if self.rate_limited():
             await self.send_error(
-                "rate_limited", f"At most {RATE_LIMIT_COUNT} messages in {int(RATE_LIMIT_SECONDS)} seconds; wait a moment."
+                "rate_limited",
+                f"At most {RATE_LIMIT_COUNT} messages in {int(RATE_LIMIT_SECONDS)} seconds; wait a moment.",
+                client_id=frame.get("client_id"),
             )
             return
         try:
@@ -245,16 +275,17 @@ class SessionSocket(ChatSocket):
                 actor=self.user, session_id=self.session_id, body=frame.get("body"), client_id=frame.get("client_id")
             )
         except DomainError as error:
-            await self.send_domain_error(error)
+            await self.send_domain_error(error, client_id=frame.get("client_id"))
             return
         stored = events.message_frame(message)
-        if not created:
-            await self.send(text_data=json.dumps(stored))  # a resend: the stored line back, nothing new
-        elif message.seq == self.last_seq + 1:
-            self.last_seq = message.seq
+        if message.seq == self.last_seq + 1:
+            self.last_seq = self.last_visible = message.seq
             await self.send(text_data=json.dumps(stored))
         elif message.seq > self.last_seq:
-            await self.catch_up()
+            await self.catch_up()  # lines before it first, in order (the echo comes with them)
+        elif not created:
+            # A resend of a line this socket already has: the stored line back, so the client settles it.
+            await self.send(text_data=json.dumps(stored))
 
     async def typing(self, role: str) -> None:
         now = time.monotonic()
@@ -263,10 +294,10 @@ class SessionSocket(ChatSocket):
             await events.send_typing(session_id=self.session_id, sender=events.sender_of(self.user, role), conn=self.conn)
 
     async def heartbeat(self) -> None:
-        """``ping``: re-join the group (a restarted Redis forgot it) and read any gap."""
-        await self.channel_layer.group_add(events.session_group(self.session_id), self.channel_name)
+        """``ping``: re-join the groups (a restarted Redis forgot them) and read any gap."""
+        await self.rejoin(events.session_group(self.session_id))
         await self.catch_up()
-        await self.send(text_data=json.dumps({"type": "pong", "seq": self.last_seq}))
+        await self.send(text_data=json.dumps({"type": "pong", "seq": self.last_visible}))
 
 
 class ParticipantConsumer(SessionSocket):
@@ -317,7 +348,10 @@ class ParticipantConsumer(SessionSocket):
         await self.catch_up()
         if self.may_see_listeners():
             await self.send_listeners(await self._listeners())
-        if not session.is_live:
+        # Read again now that the socket hears the group: an end committed while it connected
+        # was announced before it joined.
+        if not await self.session_is_live():
+            await self.catch_up()
             await self.end(1000)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -347,7 +381,6 @@ class ListenConsumer(SessionSocket):
     """
 
     role = "listener"
-    barged = False
     registered = False
 
     def is_allowed(self, user) -> bool:
@@ -385,12 +418,23 @@ class ListenConsumer(SessionSocket):
         self.session_id, self.last_seq = session.pk, after
         await self.start(user)
         await self.join()
-        listeners, self.barged = await self._register()
+        if not session.is_live:
+            # An ended chat can still be read from the start; nobody is listening to it any more.
+            await self.accept()
+            await self.catch_up()
+            await self.send(text_data=json.dumps({"type": "live", "seq": self.last_seq}))
+            await self.end(1000)
+            return
+        listeners, barged = await self._register()
         self.registered = True
         await self.accept()
         await self.catch_up()
         await self.send(text_data=json.dumps({"type": "live", "seq": self.last_seq}))
+        await self.send(text_data=json.dumps({"type": "mode", "mode": "barge" if barged else "listen"}))
         await self.send_listeners(listeners)
+        if not await self.session_is_live():
+            await self.catch_up()
+            await self.end(1000)
 
     async def disconnect(self, code: int) -> None:
         if self.registered:
@@ -417,8 +461,13 @@ class ListenConsumer(SessionSocket):
         if kind == "whisper":
             await self.post(services.whisper_post, frame)
         elif kind == "message":
-            if not self.barged:
-                await self.send_error("not_barged", "Barge in first: listeners' messages do not reach the customer.")
+            # Asked of the database: the person may have barged in or left from another window.
+            if not await self.has_barged():
+                await self.send_error(
+                    "not_barged",
+                    "Barge in first: listeners' messages do not reach the customer.",
+                    client_id=frame.get("client_id"),
+                )
                 return
             await self.post(services.message_post, frame)
         elif kind in ("barge", "leave"):
@@ -428,10 +477,10 @@ class ListenConsumer(SessionSocket):
             except DomainError as error:
                 await self.send_domain_error(error)
                 return
-            self.barged = kind == "barge"
-            await self.send(text_data=json.dumps({"type": "mode", "mode": "barge" if self.barged else "listen"}))
+            await self.send(text_data=json.dumps({"type": "mode", "mode": "barge" if kind == "barge" else "listen"}))
         elif kind == "typing":
-            if self.barged:
+            # A silent listener's typing reaches nobody (asked of the database, at most every 2 s).
+            if time.monotonic() - self.typing_sent_at >= TYPING_BROADCAST_SECONDS and await self.has_barged():
                 await self.typing("manager")
         else:
             await database_sync_to_async(services.listen_touch)(actor=self.user, connection=self.conn)
@@ -441,9 +490,10 @@ class ListenConsumer(SessionSocket):
         frame = event["frame"]
         if not await self.ensure_access():
             return
-        await self.send(text_data=json.dumps(frame))
         if frame["type"] == events.SESSION_ENDED:
             await self.catch_up()
+        await self.send(text_data=json.dumps(frame))
+        if frame["type"] == events.SESSION_ENDED:
             await self.end(1000)
 
 
@@ -458,8 +508,7 @@ class SessionListConsumer(ChatSocket):
     def _refusal_and_snapshot(self, user):
         if not self.is_allowed(user):
             return access.CLOSE_FORBIDDEN, []
-        live = [s for s in selectors.sessions_list(user=user) if s.status != "ended"]
-        return None, selectors.session_objects(live)
+        return None, selectors.session_objects(selectors.sessions_list(user=user, live_only=True))
 
     def shape(self, session: dict) -> dict:
         if not self.with_listeners:
@@ -485,6 +534,17 @@ class SessionListConsumer(ChatSocket):
         if self.joined:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
         await super().disconnect(code)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame = await self.read_frame(text_data, bytes_data)
+        if frame is None:
+            return
+        if frame.get("type") != "ping":
+            await self.send_error("unknown_type", "Only ping is understood here.", field="type")
+            return
+        if await self.ensure_access():
+            await self.rejoin(self.group_name)
+            await self.send(text_data=json.dumps({"type": "pong"}))
 
     async def chat_session(self, event: dict) -> None:
         frame = event["frame"]

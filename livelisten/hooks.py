@@ -15,10 +15,39 @@ def _render_current(session, context):
     return shaped(getattr(request, "user", None), session), f'"{session.version}"'
 
 
+def _serves(user) -> bool:
+    from livelisten import permissions
+
+    return permissions.can_serve_chats(user)
+
+
+def _listens(user) -> bool:
+    from livelisten import permissions
+
+    return permissions.can_listen(user)
+
+
+def _starts(user) -> bool:
+    from livelisten import permissions
+
+    return permissions.can_start_session(user)
+
+
 def register() -> None:
     from livelisten.models import ChatSession
     from livelisten.routing import websocket_urlpatterns
 
-    extensions.register_urls([path("api/v1/", include("livelisten.api.urls"))])
+    extensions.register_urls(
+        [
+            path("api/v1/", include("livelisten.api.urls")),
+            path("portal/chat/", include("livelisten.urls_portal")),
+            path("", include("livelisten.urls")),
+        ]
+    )
+    extensions.register_nav_link(extensions.NavLink(label="Chat", url_name="livelisten:console", visible=_serves))
+    extensions.register_nav_link(extensions.NavLink(label="Live", url_name="livelisten:dashboard", visible=_listens))
+    extensions.register_nav_link(
+        extensions.NavLink(label="Chat with us", url_name="livelisten-portal:start", visible=_starts, portal=True)
+    )
     extensions.register_websocket_urls(websocket_urlpatterns)
     extensions.register_stale_renderer(ChatSession, _render_current)

@@ -52,9 +52,15 @@ def session_get(*, user, session_id) -> ChatSession:
     return session
 
 
-def sessions_list(*, user, status: str | None = None, limit: int = SESSION_LIST_LIMIT) -> list[ChatSession]:
-    """Newest first; waiting and active sessions are few at any moment, ended ones are bounded by ``limit``."""
+def sessions_list(
+    *, user, status: str | None = None, live_only: bool = False, agent=None, limit: int = SESSION_LIST_LIMIT
+) -> list[ChatSession]:
+    """Newest first; ``live_only``: waiting and active (few at any moment); ended ones are bounded by ``limit``."""
     rows = visible_sessions(user=user)
+    if live_only:
+        rows = rows.exclude(status=SessionStatus.ENDED)
+    if agent is not None:
+        rows = rows.filter(agent=agent)
     if status:
         if status not in SessionStatus.values:
             raise InvalidInput("status is waiting, active or ended.", field="status")

@@ -47,7 +47,7 @@ class SessionOutput(serializers.Serializer):
     offered_to = serializers.CharField(allow_null=True, required=False)
     listeners = serializers.ListField(child=serializers.CharField(), help_text="Usernames (empty for the customer).")
     message_count = serializers.IntegerField()
-    last_seq = serializers.IntegerField()
+    last_seq = serializers.IntegerField(allow_null=True, help_text="The last line's number (null for the customer).")
     started = serializers.DateTimeField()
     accepted = serializers.DateTimeField(allow_null=True)
     ended = serializers.DateTimeField(allow_null=True)

@@ -38,9 +38,13 @@ def shaped(user, session) -> dict:
     """The session object; a customer never hears who listens."""
     body = selectors.session_object(session)
     if permissions.role_in(user, session) == "customer":
-        body["listeners"] = []
-        body["offered_to"] = None
+        hide_from_customer(body)
     return body
+
+
+def hide_from_customer(body: dict) -> None:
+    """Who listens, and the count of every line (whispers included), are not the customer's business."""
+    body["listeners"], body["offered_to"], body["last_seq"] = [], None, None
 
 
 class SessionListView(ApiView):
@@ -57,7 +61,7 @@ class SessionListView(ApiView):
         objects = selectors.session_objects(rows)
         if not (permissions.can_serve_chats(request.user) or permissions.can_listen(request.user)):
             for body in objects:
-                body["listeners"], body["offered_to"] = [], None
+                hide_from_customer(body)
         return Response({"results": objects, "next": None})
 
     @extend_schema(

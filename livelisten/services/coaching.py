@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound
 from livelisten import permissions
-from livelisten.models import ChatMessage, CoachingMark, SessionStatus
+from livelisten.models import ChatMessage, CoachingMark, MessageKind, SenderRole, SessionStatus
 
 MAX_COMMENT = 4000
 
@@ -24,13 +24,15 @@ def coaching_mark_add(*, actor: AbstractBaseUser, session_id: int, seq, comment)
     message = ChatMessage.objects.select_related("session").filter(session_id=session_id, seq=seq).first()
     if message is None:
         raise InvalidInput(f"This chat has no message {seq}.", field="seq")
+    if message.kind != MessageKind.MESSAGE or message.sender_role != SenderRole.AGENT:
+        raise InvalidInput("Coaching marks go on an agent's messages.", field="seq")
     text = comment.strip() if isinstance(comment, str) else ""
     if not text:
         raise InvalidInput("Say what the agent should learn from it.", field="comment")
     if len(text) > MAX_COMMENT or "\x00" in text:
         raise InvalidInput(f"A comment is at most {MAX_COMMENT} characters of text.", field="comment")
     return CoachingMark.objects.create(
-        message=message, session=message.session, agent_id=message.session.agent_id, author=actor, comment=text
+        message=message, session=message.session, agent_id=message.sender_id, author=actor, comment=text
     )
 
 

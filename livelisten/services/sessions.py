@@ -74,6 +74,8 @@ def session_start(*, actor: AbstractBaseUser, subject: str, body, ticket_referen
     if not permissions.can_start_session(actor):
         raise ActionForbidden("Only customers start chats from the portal.")
     text = clean_chat_body(body)
+    # The customer's row, locked: two starts at once count each other's chats.
+    get_user_model()._default_manager.select_for_update().filter(pk=actor.pk).first()
     live = ChatSession.objects.filter(customer=actor).exclude(status=SessionStatus.ENDED).count()
     if live >= MAX_LIVE_SESSIONS_PER_CUSTOMER:
         raise RateLimited(
@@ -225,6 +227,7 @@ def agent_chat_settings_save(
         raise ActionForbidden("You do not answer chats.")
     row, _ = AgentChatSettings.objects.select_for_update().get_or_create(user=actor)
     fields = []
+    turned_available = bool(available) and not row.available
     if available is not None:
         row.available = bool(available)
         fields.append("available")
@@ -233,7 +236,7 @@ def agent_chat_settings_save(
         fields.append("show_listeners")
     if fields:
         row.save(update_fields=fields)
-    if row.available:
+    if turned_available:
         _offer_waiting_to(actor, row)
     return row
 
@@ -244,6 +247,7 @@ def _offer_waiting_to(agent: AbstractBaseUser, row: AgentChatSettings) -> None:
         ChatSession.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("customer", "agent", "offered_to", "ticket", "ticket__organization")
         .filter(status=SessionStatus.WAITING, offered_to__isnull=True)
+        .exclude(customer=agent)
         .order_by("created_at", "pk")
         .first()
     )

@@ -50,12 +50,22 @@ def test_bad_input_names_the_field_and_creates_nothing(ticket, feature, agent, f
     assert not Escalation.objects.exists() and not blocked(feature)
 
 
-def test_only_agents_raise_and_only_on_tickets_they_see(ticket, feature, customer, product_manager, agent):
+def test_only_holders_of_the_right_raise_and_only_on_tickets_they_see(ticket, feature, customer, make_user):
     with pytest.raises((ActionForbidden, NotFound)):
         raise_on(ticket, feature, customer.user)
+    from django.contrib.auth.models import Permission
+
+    reader = make_user("reader", role=None)
+    reader.user_permissions.add(Permission.objects.get(codename="view_all_tickets"))
+    reader = type(reader).objects.get(pk=reader.pk)
     with pytest.raises(ActionForbidden):
-        raise_on(ticket, feature, product_manager)  # product managers triage; the front line pulls the cord
+        raise_on(ticket, feature, reader)  # sees every ticket, but was not given the cord
     assert not Escalation.objects.exists()
+
+
+def test_product_managers_may_pull_the_cord_too(ticket, feature, product_manager):
+    # They hear customers live (livelisten) and stop the feature in one step.
+    assert raise_on(ticket, feature, product_manager).raised_by == product_manager
 
 
 def test_linking_twice_is_a_no_op(make_ticket, ticket, feature, agent, agent2):

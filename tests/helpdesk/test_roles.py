@@ -38,7 +38,7 @@ EXPECTED = {
         "livelisten.listen_session", "livelisten.manage_chat",
     },
     roles.PRODUCT_MANAGERS: PRODUCT_REGISTRY | {"helpdesk.view_all_tickets", "helpdesk.add_internal_note",
-                                                "livelisten.listen_session"},
+                                                "livelisten.listen_session", "escalations.raise_escalation"},
     roles.CUSTOMERS: set(),
 }  # fmt: skip
 # Nobody but a superuser may grant these, so no built-in role may carry them.

@@ -93,11 +93,14 @@ def test_a_socket_ticket_for_scripts(api, active_session, chat_customer):
 
 
 def test_coaching_marks_and_settings(api, active_session, listener, agent, manager):
+    reply, _ = services.message_post(actor=agent, session_id=active_session.pk, body="Hi.")
+    system = api(listener).post(f"/api/v1/sessions/{active_session.pk}/coaching/", {"seq": 2, "comment": "?"}, format="json")
+    assert system.status_code == 400 and "seq" in system.json()  # only an agent's messages take marks
     mark = api(listener).post(
-        f"/api/v1/sessions/{active_session.pk}/coaching/", {"seq": 2, "comment": "Greet by name."}, format="json"
+        f"/api/v1/sessions/{active_session.pk}/coaching/", {"seq": reply.seq, "comment": "Greet by name."}, format="json"
     )
     assert mark.status_code == 201 and mark.json()["agent"] == "agent"
-    missing = api(listener).post(f"/api/v1/sessions/{active_session.pk}/coaching/", {"seq": 2}, format="json")
+    missing = api(listener).post(f"/api/v1/sessions/{active_session.pk}/coaching/", {"seq": reply.seq}, format="json")
     assert missing.status_code == 400 and "comment" in missing.json()
     assert [m["comment"] for m in api(manager).get("/api/v1/coaching-marks/").json()["results"]] == ["Greet by name."]
     assert api(agent).get("/api/v1/chat/settings/").json() == {"available": False, "show_listeners": True}

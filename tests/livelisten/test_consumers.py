@@ -123,10 +123,10 @@ async def test_whispers_and_listeners_never_reach_the_customer(active_session, c
     assert (await frames(agent_ws, 3))[-1] == {"type": "listeners", "listeners": []}
 
     listen_ws = await open_socket(f"{path}listen/", listener)
-    replay = await frames(listen_ws, 4)
-    assert [f["type"] for f in replay] == ["message", "message", "live", "listeners"]
-    assert replay[2] == {"type": "live", "seq": 2}
-    assert replay[3]["listeners"] == [{"username": "listener", "name": "Lee Listener"}]
+    replay = await frames(listen_ws, 5)
+    assert [f["type"] for f in replay] == ["message", "message", "live", "mode", "listeners"]
+    assert replay[2] == {"type": "live", "seq": 2} and replay[3] == {"type": "mode", "mode": "listen"}
+    assert replay[4]["listeners"] == [{"username": "listener", "name": "Lee Listener"}]
     heard = await until(agent_ws, lambda f: f["type"] == "listeners")
     assert heard["listeners"] == [{"username": "listener", "name": "Lee Listener"}]
 
@@ -151,7 +151,7 @@ async def test_a_listener_writes_to_the_customer_only_after_barging(active_sessi
     customer_ws = await open_socket(path, chat_customer)
     await frames(customer_ws, 2)
     listen_ws = await open_socket(f"{path}listen/", listener)
-    await frames(listen_ws, 4)
+    await frames(listen_ws, 5)
     await listen_ws.send_json_to({"type": "message", "body": "hello", "client_id": "m0"})
     error = await listen_ws.receive_json_from(timeout=5)
     assert error["type"] == "error" and error["code"] == "not_barged"
@@ -290,7 +290,7 @@ async def test_typing_reaches_the_other_side_and_listeners(active_session, chat_
     agent_ws = await open_socket(path, agent)
     await frames(agent_ws, 3)
     listen_ws = await open_socket(f"{path}listen/", listener)
-    await frames(listen_ws, 4)
+    await frames(listen_ws, 5)
     await until(agent_ws, lambda f: f["type"] == "listeners")
     await customer_ws.send_json_to({"type": "typing"})
     for ws in (agent_ws, listen_ws):
@@ -308,7 +308,7 @@ async def test_an_agent_who_hides_listeners_is_not_told(active_session, agent, l
     agent_ws = await open_socket(f"/ws/sessions/{active_session.pk}/", agent)
     assert [f["type"] for f in await frames(agent_ws, 2)] == ["message", "message"]
     listen_ws = await open_socket(f"/ws/sessions/{active_session.pk}/listen/", listener)
-    await frames(listen_ws, 4)
+    await frames(listen_ws, 5)
     assert await agent_ws.receive_nothing(timeout=0.5)
     await agent_ws.disconnect()
     await listen_ws.disconnect()
@@ -345,7 +345,7 @@ async def test_ending_the_session_closes_its_sockets(active_session, chat_custom
     customer_ws = await open_socket(path, chat_customer)
     await frames(customer_ws, 2)
     listen_ws = await open_socket(f"{path}listen/", listener)
-    await frames(listen_ws, 4)
+    await frames(listen_ws, 5)
     await database_sync_to_async(services.session_end)(actor=agent, session_id=active_session.pk)
     line = await until(customer_ws, lambda f: f["type"] == "message")
     assert line["body"] == "Alex Agent ended the chat."
@@ -387,3 +387,62 @@ async def test_deactivating_the_account_closes_its_chat_sockets(active_session, 
 
     await database_sync_to_async(deactivate)()
     assert await closed_with(ws) == 4403
+
+
+async def test_barging_is_asked_of_the_database_not_of_one_window(active_session, chat_customer, listener):
+    path = f"/ws/sessions/{active_session.pk}/"
+    customer_ws = await open_socket(path, chat_customer)
+    await frames(customer_ws, 2)
+    first = await open_socket(f"{path}listen/", listener)
+    await frames(first, 5)
+    second = await open_socket(f"{path}listen/", listener)
+    await frames(second, 5)
+    await first.send_json_to({"type": "barge"})
+    await until(first, lambda f: f["type"] == "mode")
+    await until(customer_ws, lambda f: f["type"] == "message")  # "… joined the chat."
+    await second.send_json_to({"type": "message", "body": "from the other window", "client_id": "w2"})
+    assert (await until(second, lambda f: f["type"] == "message" and f.get("client_id") == "w2"))["sender"]["role"] == "manager"
+    await until(customer_ws, lambda f: f["type"] == "message")
+    await second.send_json_to({"type": "leave"})
+    await until(second, lambda f: f["type"] == "mode")
+    await until(customer_ws, lambda f: f["type"] == "message")  # "… left the chat."
+    # The first window still thinks it barged in: its typing and its messages reach nobody.
+    await first.send_json_to({"type": "typing"})
+    await first.send_json_to({"type": "message", "body": "stale window", "client_id": "w3"})
+    refused = await until(first, lambda f: f["type"] == "error")
+    assert refused["code"] == "not_barged" and refused["client_id"] == "w3"
+    assert await customer_ws.receive_nothing(timeout=0.5)
+    for ws in (customer_ws, first, second):
+        await ws.disconnect()
+
+
+async def test_the_customer_session_frames_say_nothing_of_listeners_or_line_counts(active_session, chat_customer, agent, agent2):
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/", chat_customer)
+    await frames(ws, 2)
+    await database_sync_to_async(services.session_transfer)(actor=agent, session_id=active_session.pk, agent_username="agent2")
+    updated = await until(ws, lambda f: f["type"] == "session.updated")
+    assert updated["session"]["agent"] == "agent2"
+    assert not {"listeners", "offered_to", "last_seq"} & set(updated["session"])
+    await ws.send_json_to({"type": "ping"})
+    assert (await until(ws, lambda f: f["type"] == "pong"))["seq"] == 3  # the last line it was shown
+    await ws.disconnect()
+
+
+async def test_an_ended_chat_can_be_read_by_a_listener_who_then_is_closed(active_session, agent, listener):
+    from livelisten.models import ListenerConnection
+
+    await database_sync_to_async(services.session_end)(actor=agent, session_id=active_session.pk)
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/listen/", listener)
+    replay = await frames(ws, 4)
+    assert [f["type"] for f in replay] == ["message", "message", "message", "live"]
+    assert await closed_with(ws) == 1000
+    assert not await database_sync_to_async(ListenerConnection.objects.exists)()
+
+
+async def test_a_refused_line_names_its_client_id(active_session, chat_customer):
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/", chat_customer)
+    await frames(ws, 2)
+    await ws.send_json_to({"type": "message", "body": "x" * 9000, "client_id": "too-long"})
+    error = await ws.receive_json_from(timeout=5)
+    assert error["field"] == "body" and error["client_id"] == "too-long"
+    await ws.disconnect()

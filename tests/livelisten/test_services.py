@@ -282,3 +282,12 @@ def test_visibility_of_sessions(active_session, chat_customer, agent2, product_m
     for nobody, raw in ((make_customer("x").user, active_session.pk), (chat_customer, "abc"), (chat_customer, 999999)):
         with pytest.raises(NotFound):
             selectors.session_get(user=nobody, session_id=raw)
+
+
+def test_a_coaching_mark_stays_with_the_agent_who_wrote_the_line(active_session, agent, agent2, listener):
+    reply, _ = services.message_post(actor=agent, session_id=active_session.pk, body="Restart it.")
+    services.session_transfer(actor=agent, session_id=active_session.pk, agent_username="agent2")
+    mark = services.coaching_mark_add(actor=listener, session_id=active_session.pk, seq=reply.seq, comment="Why?")
+    assert mark.agent == agent
+    with pytest.raises(InvalidInput):  # the customer's line and system lines take no marks
+        services.coaching_mark_add(actor=listener, session_id=active_session.pk, seq=1, comment="?")
