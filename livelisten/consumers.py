@@ -42,6 +42,8 @@ RATE_LIMIT_SECONDS = 10.0
 # Rights are re-checked on every command; before forwarding a line at most this often (each check is a query), since
 # sign-out, deactivation and role changes reach the socket at once (helpdesk.access).
 FORWARD_CHECK_SECONDS = 30.0
+# Rights checked for a command stand this long for the next one (each check is a query and a signature).
+COMMAND_CHECK_SECONDS = 5.0
 TYPING_BROADCAST_SECONDS = 2.0
 CATCH_UP_BATCH = 500
 
@@ -89,8 +91,12 @@ class ChatSocket(AccessCheckedConsumer):
         await self.start_access(user)
         self.checked_at = time.monotonic()
 
-    @database_sync_to_async
-    def _access_close_code(self) -> int | None:
+    # Not thread-sensitive (nor below, the gap reads): one socket's check must not queue behind
+    # every other socket's on the process's one database thread.
+    async def _access_close_code(self) -> int | None:
+        return await database_sync_to_async(self._access_close_code_now, thread_sensitive=False)()
+
+    def _access_close_code_now(self) -> int | None:
         if not self.by_ticket:
             return access.socket_access(user_id=self.user.pk, session_key=self.session_key, allowed=self.is_allowed)
         # A ticket has no browser session to end: the account and the right are what count.
@@ -108,6 +114,18 @@ class ChatSocket(AccessCheckedConsumer):
         allowed = await super().ensure_access()
         self.checked_at = time.monotonic()
         return allowed
+
+    async def ensure_access_for_command(self) -> bool:
+        """Rights before a command; a check made within the last 5 seconds stands (a chat sends lines in bursts).
+
+        Sign-out, deactivation and changed roles reach the socket at once as events
+        (``helpdesk.access``), so this bound only covers changes made around the ORM.
+        """
+        if self.closing:
+            return False
+        if time.monotonic() - self.checked_at < COMMAND_CHECK_SECONDS:
+            return True
+        return await self.ensure_access()
 
     async def deliver(self, frame: dict) -> None:
         """Send a frame, re-checking rights when the last check is more than a few seconds old."""
@@ -186,8 +204,10 @@ class SessionSocket(ChatSocket):
             await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
         await super().disconnect(code)
 
-    @database_sync_to_async
-    def _rows_after(self, after: int) -> list[dict]:
+    async def _rows_after(self, after: int) -> list[dict]:
+        return await database_sync_to_async(self._rows_after_now, thread_sensitive=False)(after)
+
+    def _rows_after_now(self, after: int) -> list[dict]:
         rows = selectors.messages_after(session_id=self.session_id, after=after, role="listener", limit=CATCH_UP_BATCH)
         return [events.message_frame(row) for row in rows]
 
@@ -271,7 +291,10 @@ class SessionSocket(ChatSocket):
             )
             return
         try:
-            message, created = await database_sync_to_async(function)(
+            # Not thread-sensitive: lines of different sessions are stored in parallel threads (each
+            # session's own are serialised by its row lock), not one after another on the one
+            # database thread every socket of the process shares.
+            message, created = await database_sync_to_async(function, thread_sensitive=False)(
                 actor=self.user, session_id=self.session_id, body=frame.get("body"), client_id=frame.get("client_id")
             )
         except DomainError as error:
@@ -362,7 +385,7 @@ class ParticipantConsumer(SessionSocket):
         if kind not in ("message", "typing", "ping"):
             await self.send_error("unknown_type", "Frames here are message, typing and ping.", field="type")
             return
-        if not await self.ensure_access():
+        if not await self.ensure_access_for_command():
             return
         if kind == "message":
             await self.post(services.message_post, frame)
@@ -456,7 +479,7 @@ class ListenConsumer(SessionSocket):
                 "unknown_type", "Frames here are whisper, barge, message, leave, typing and ping.", field="type"
             )
             return
-        if not await self.ensure_access():
+        if not await self.ensure_access_for_command():
             return
         if kind == "whisper":
             await self.post(services.whisper_post, frame)

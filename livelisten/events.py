@@ -16,14 +16,12 @@ Typing is the only event not stored: it is sent at once, never after a commit.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-logger = logging.getLogger(__name__)
+from helpdesk.broadcast import group_send_soon
 
 CHAT_MESSAGE = "chat.message"
 CHAT_TYPING = "chat.typing"
@@ -74,13 +72,8 @@ def sender_of(user, role: str) -> dict[str, Any]:
 
 
 def _send(group: str, payload: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, payload)
-    except Exception:  # the message is stored: sockets read it on their next gap check or reconnect
-        logger.exception("broadcast to %s failed", group)
+    """Hand the announcement to the event loop (helpdesk.broadcast): the line is stored, the sockets read gaps."""
+    group_send_soon([(group, payload)])
 
 
 def broadcast_message(message) -> None:
@@ -102,11 +95,14 @@ def broadcast_session(*, change: str, session_object: dict[str, Any], to_partici
     frame = {"type": change, "session": session_object}
     payload = {"type": CHAT_SESSION, "frame": frame}
 
+    # The agents' queue shows waiting chats: a line in an active one is only the dashboard's business.
+    only_a_count = not to_participants and session_object.get("status") == "active"
+    groups = [live_group()] + ([] if only_a_count else [queue_group()])
+    if to_participants:
+        groups.append(session_group(session_object["id"]))
+
     def send() -> None:
-        _send(live_group(), payload)
-        _send(queue_group(), payload)
-        if to_participants:
-            _send(session_group(session_object["id"]), payload)
+        group_send_soon([(group, payload) for group in groups])
 
     transaction.on_commit(send)
 

@@ -45,6 +45,9 @@ class ChatSession(models.Model):
     # Messages between the people in the chat (not whispers, not system lines).
     message_count = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
+    # Who listens now, kept by the listening services under this row's lock, so the announcement
+    # after each line reads it with the counter (one statement) instead of querying the connections.
+    listener_usernames = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
+from datetime import timezone as datetime_timezone
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from helpdesk.errors import InvalidInput, NotFound
 from livelisten import permissions
@@ -116,6 +120,98 @@ def session_object(session: ChatSession, *, listeners: list[dict[str, str]] | No
         "accepted": session.accepted_at.isoformat() if session.accepted_at else None,
         "ended": session.ended_at.isoformat() if session.ended_at else None,
         "version": session.version,
+    }
+
+
+def _aware(value):
+    """Raw SQL on SQLite gives naive UTC datetimes (the ORM makes them aware; here it is done by hand)."""
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value, datetime_timezone.utc)
+
+
+# The session's own columns an announcement needs, as ``UPDATE … RETURNING`` gives them.
+SESSION_ROW_COLUMNS = (
+    "id", "status", "subject", "ticket_id", "customer_id", "agent_id", "offered_to_id", "message_count",
+    "last_seq", "created_at", "accepted_at", "ended_at", "version", "listener_usernames",
+)  # fmt: skip
+_STATIC_CACHE_SIZE = 10_000
+_USERNAME_SECONDS = 60.0
+# Per process: what never changes once a session exists (its ticket, customer, organization),
+# and people's usernames for a minute. A renamed agent shows their new name within the minute.
+_static: dict[int, dict[str, Any]] = {}
+_usernames: dict[int, tuple[str, float]] = {}
+
+
+def _static_part(session_id: int) -> dict[str, Any]:
+    part = _static.get(session_id)
+    if part is None:
+        session = ChatSession.objects.select_related("ticket", "ticket__organization", "customer").get(pk=session_id)
+        organization = session.ticket.organization
+        part = {
+            "ticket": session.ticket.reference,
+            "customer": session.customer.get_username(),
+            "customer_name": session.customer.get_full_name() or session.customer.get_username(),
+            "organization": organization.name if organization else None,
+            "key_account": bool(organization and organization.is_key_account),
+        }
+        if len(_static) >= _STATIC_CACHE_SIZE:
+            _static.pop(next(iter(_static)))
+        _static[session_id] = part
+    return part
+
+
+def _username(user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    now = time.monotonic()
+    known = _usernames.get(user_id)
+    if known is None or now - known[1] > _USERNAME_SECONDS:
+        from django.contrib.auth import get_user_model
+
+        name = get_user_model()._default_manager.filter(pk=user_id).values_list("username", flat=True).first()
+        if len(_usernames) >= _STATIC_CACHE_SIZE:
+            _usernames.pop(next(iter(_usernames)))
+        known = _usernames[user_id] = (name, now)
+    return known[0]
+
+
+def _aware(value):
+    """Raw SQL on SQLite gives naive UTC datetimes (the ORM makes them aware; here it is done by hand)."""
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value, datetime_timezone.utc)
+
+
+def session_object_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The session object from the row ``UPDATE … RETURNING`` gave (after each line), the rest from caches.
+
+    The same dict as :func:`session_object` (a test compares them): it runs for every line
+    of every chat, where loading the session with its relations through the ORM (and
+    PostgreSQL planning that six-table join) cost more than storing the line itself
+    (docs/benchmarks.md, "The live chat benchmark").
+    """
+    listeners = row["listener_usernames"]
+    if isinstance(listeners, str):  # SQLite hands JSON back as text to raw SQL
+        listeners = json.loads(listeners)
+    created, accepted, ended = _aware(row["created_at"]), _aware(row["accepted_at"]), _aware(row["ended_at"])
+    if isinstance(created, str):
+        created, accepted, ended = (parse_datetime(v) if v else None for v in (created, accepted, ended))
+        created, accepted, ended = _aware(created), _aware(accepted), _aware(ended)
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "subject": row["subject"],
+        **_static_part(row["id"]),
+        "agent": _username(row["agent_id"]),
+        "offered_to": _username(row["offered_to_id"]),
+        "listeners": list(listeners or []),
+        "message_count": row["message_count"],
+        "last_seq": row["last_seq"],
+        "started": created.isoformat(),
+        "accepted": accepted.isoformat() if accepted else None,
+        "ended": ended.isoformat() if ended else None,
+        "version": row["version"],
     }
 
 

@@ -40,7 +40,12 @@ def _audit(session: ChatSession, actor, action: str, old: str, new: str) -> None
 def _announce_listeners(session: ChatSession) -> None:
     from livelisten.services.sessions import announce_session
 
-    events.broadcast_listeners(session_id=session.pk, listeners=selectors.listeners_of(session.pk))
+    listeners = selectors.listeners_of(session.pk)
+    usernames = [person["username"] for person in listeners]
+    if usernames != session.listener_usernames:
+        session.listener_usernames = usernames
+        session.save(update_fields=["listener_usernames"])
+    events.broadcast_listeners(session_id=session.pk, listeners=listeners)
     announce_session(session, change=events.SESSION_UPDATED, to_participants=False)
 
 

@@ -66,7 +66,7 @@ def test_the_message_frame_payload(active_session, chat_customer):
 
 def test_the_session_event_payload(active_session, monkeypatch):
     sent = []
-    monkeypatch.setattr(events, "_send", lambda group, payload: sent.append((group, payload)))
+    monkeypatch.setattr(events, "group_send_soon", lambda sends: sent.extend(sends))
     from django.db import transaction
 
     with transaction.atomic():

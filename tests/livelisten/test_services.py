@@ -291,3 +291,24 @@ def test_a_coaching_mark_stays_with_the_agent_who_wrote_the_line(active_session,
     assert mark.agent == agent
     with pytest.raises(InvalidInput):  # the customer's line and system lines take no marks
         services.coaching_mark_add(actor=listener, session_id=active_session.pk, seq=1, comment="?")
+
+
+def test_the_fast_session_object_is_the_selectors_own(active_session, listener):
+    services.listen_start(actor=listener, session_id=active_session.pk, connection="c")
+    message, _ = services.message_post(actor=active_session.customer, session_id=active_session.pk, body="hi")
+    fresh = selectors.session_get(user=listener, session_id=active_session.pk)
+    row = {column: getattr(fresh, column) for column in selectors.SESSION_ROW_COLUMNS}
+    assert selectors.session_object_from_row(row) == selectors.session_object(fresh)
+    assert selectors.session_object(fresh)["listeners"] == ["listener"] == fresh.listener_usernames
+
+
+def test_the_announcement_after_a_line_carries_the_full_session_object(active_session, listener, monkeypatch):
+    from livelisten import events
+
+    services.listen_start(actor=listener, session_id=active_session.pk, connection="c")
+    announced = []
+    monkeypatch.setattr(events, "broadcast_session", lambda **kwargs: announced.append(kwargs))
+    services.message_post(actor=active_session.customer, session_id=active_session.pk, body="hello")
+    fresh = selectors.session_get(user=listener, session_id=active_session.pk)
+    assert announced[0]["session_object"] == selectors.session_object(fresh)
+    assert announced[0]["to_participants"] is False
