@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
-from datetime import timezone as datetime_timezone
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -123,13 +122,6 @@ def session_object(session: ChatSession, *, listeners: list[dict[str, str]] | No
     }
 
 
-def _aware(value):
-    """Raw SQL on SQLite gives naive UTC datetimes (the ORM makes them aware; here it is done by hand)."""
-    if value is None or timezone.is_aware(value):
-        return value
-    return timezone.make_aware(value, datetime_timezone.utc)
-
-
 # The session's own columns an announcement needs, as ``UPDATE … RETURNING`` gives them.
 SESSION_ROW_COLUMNS = (
     "id", "status", "subject", "ticket_id", "customer_id", "agent_id", "offered_to_id", "message_count",
@@ -180,7 +172,7 @@ def _aware(value):
     """Raw SQL on SQLite gives naive UTC datetimes (the ORM makes them aware; here it is done by hand)."""
     if value is None or timezone.is_aware(value):
         return value
-    return timezone.make_aware(value, datetime_timezone.utc)
+    return timezone.make_aware(value, UTC)
 
 
 def session_object_from_row(row: dict[str, Any]) -> dict[str, Any]:
