@@ -145,6 +145,15 @@ class Escalation(models.Model):
             models.Index(fields=["-severity_rank", "-impact", "created_at", "id"], name="escalation_board"),
             models.Index(fields=["feature", "-severity_rank", "-impact", "created_at", "id"], name="escalation_board_feature"),
             models.Index(fields=["status", "-severity_rank", "-impact", "created_at", "id"], name="escalation_board_status"),
+            # The release gate's list of what blocks a feature, read from the index alone in id order
+            # (a bitmap scan of the escalations visited a heap page per row: 4.7 ms for 1,000 of them).
+            models.Index(
+                fields=["feature", "id"],
+                name="escalation_gate_blocking",
+                condition=models.Q(
+                    severity="blocking", status__in=["acknowledged", "in_progress", "needs_info", "open"]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

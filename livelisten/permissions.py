@@ -40,19 +40,28 @@ def can_use_live_sockets(user) -> bool:
     return _active(user) and (can_serve_chats(user) or can_listen(user) or desk_permissions.customer_of(user) is not None)
 
 
-def role_in(user, session: ChatSession, *, member_ids: set[int] | None = None) -> str | None:
-    """``customer``, ``agent`` or ``manager`` (barged in) when ``user`` takes part in the session; else None."""
+def role_from(user, *, customer_id: int, agent_id: int | None, has_barged) -> str | None:
+    """The rule of :func:`role_in` on a session's ids (the chat's hot path has no session object);
+    ``has_barged()`` is asked only when the person is neither the customer nor the agent."""
     if not _active(user):
         return None
-    if session.customer_id == user.pk:
+    if customer_id == user.pk:
         return "customer"
-    if session.agent_id == user.pk:
+    if agent_id == user.pk:
         return "agent"
-    if member_ids is None:
-        member_ids = set(session.members.values_list("user_id", flat=True))
-    if user.pk in member_ids and can_listen(user):
+    if can_listen(user) and has_barged():
         return "manager"
     return None
+
+
+def role_in(user, session: ChatSession) -> str | None:
+    """``customer``, ``agent`` or ``manager`` (barged in) when ``user`` takes part in the session; else None."""
+    return role_from(
+        user,
+        customer_id=session.customer_id,
+        agent_id=session.agent_id,
+        has_barged=lambda: session.members.filter(user_id=user.pk).exists(),
+    )
 
 
 def can_see_session(user, session: ChatSession) -> bool:

@@ -177,16 +177,17 @@ def _post_line(*, actor, session_id: int, text: str, client_id: str, kind: str) 
     # Every refusal below raises, so the transaction (and the number taken) is rolled back.
     if whisper:
         role = SenderRole.MANAGER
-    elif actor.pk == customer_id:
-        role = SenderRole.CUSTOMER
-    elif actor.pk == agent_id:
-        role = SenderRole.AGENT
-    elif permissions.can_listen(actor) and SessionMember.objects.filter(session_id=session_id, user=actor).exists():
-        role = SenderRole.MANAGER
-    elif permissions.can_listen(actor):
-        raise ActionForbidden("Listeners barge in before writing to the customer.", field="type")
     else:
-        raise NotFound("No such chat session.")
+        role = permissions.role_from(
+            actor,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            has_barged=lambda: SessionMember.objects.filter(session_id=session_id, user=actor).exists(),
+        )
+        if role is None and permissions.can_listen(actor):
+            raise ActionForbidden("Listeners barge in before writing to the customer.", field="type")
+        if role is None:
+            raise NotFound("No such chat session.")
     existing = _stored(session_id, actor, client_id)  # under the row lock: resends are serialised
     if existing is not None:
         raise _AlreadyStored(existing)
