@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 P99_RATIO_GOAL = 2.0
 PREFIX = "lb-"
 CONNECT_CONCURRENCY = 32
+# The pages ping every 25 s; the load generator pings while it waits for the last lines.
+PING_SECONDS = 10.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -344,9 +346,19 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
             except Exception:  # noqa: BLE001 - counted as lost
                 pass
         deadline = time.perf_counter() + drain
+        pinged = time.perf_counter()
         while time.perf_counter() < deadline:
             if all(body in sock.got for body, (_, chat) in sent.items() for sock in socks[chat]):
                 break
+            if not bare and time.perf_counter() - pinged > PING_SECONDS:
+                # As the pages do (every 25 s): a ping makes the socket read any gap the layer left.
+                pinged = time.perf_counter()
+                for group in socks:
+                    for sock in group:
+                        try:
+                            await sock.ws.send('{"type": "ping"}')
+                        except Exception:  # noqa: BLE001 - a closed socket shows up as lines lost
+                            pass
             await asyncio.sleep(0.25)
         last_listener, lost = [], 0
         for body, (at, chat) in sent.items():
