@@ -91,10 +91,9 @@ class ChatSocket(AccessCheckedConsumer):
         await self.start_access(user)
         self.checked_at = time.monotonic()
 
-    # Not thread-sensitive (nor below, the gap reads): one socket's check must not queue behind
-    # every other socket's on the process's one database thread.
-    async def _access_close_code(self) -> int | None:
-        return await database_sync_to_async(self._access_close_code_now, thread_sensitive=False)()
+    @database_sync_to_async
+    def _access_close_code(self) -> int | None:
+        return self._access_close_code_now()
 
     def _access_close_code_now(self) -> int | None:
         if not self.by_ticket:
@@ -204,8 +203,9 @@ class SessionSocket(ChatSocket):
             await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
         await super().disconnect(code)
 
-    async def _rows_after(self, after: int) -> list[dict]:
-        return await database_sync_to_async(self._rows_after_now, thread_sensitive=False)(after)
+    @database_sync_to_async
+    def _rows_after(self, after: int) -> list[dict]:
+        return self._rows_after_now(after)
 
     def _rows_after_now(self, after: int) -> list[dict]:
         rows = selectors.messages_after(session_id=self.session_id, after=after, role="listener", limit=CATCH_UP_BATCH)

@@ -63,7 +63,11 @@ def test_every_text_of_a_conversation_names_one_platform(area):
 def test_seeded_demo_tickets_agree_with_their_subjects(settings):
     settings.DEBUG = True
     call_command("seed_demo", "--demo-tickets", "160", stdout=StringIO())
-    tickets = Ticket.objects.select_related("team", "feature").prefetch_related("tags", "events")
+    from livelisten.models import ChatSession
+
+    # The live chat demo's three chats have subjects of their own (livelisten/demo.py).
+    chats = ChatSession.objects.values_list("ticket_id", flat=True)
+    tickets = Ticket.objects.exclude(pk__in=chats).select_related("team", "feature").prefetch_related("tags", "events")
     checked = 0
     for ticket in tickets:
         area = area_of(ticket.subject)
