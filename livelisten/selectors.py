@@ -131,12 +131,19 @@ _STATIC_CACHE_SIZE = 10_000
 _USERNAME_SECONDS = 60.0
 # Per process: what never changes once a session exists (its ticket, customer, organization),
 # and people's usernames for a minute. A renamed agent shows their new name within the minute.
-_static: dict[int, dict[str, Any]] = {}
+_static: dict[tuple[int, int, int], dict[str, Any]] = {}
 _usernames: dict[int, tuple[str, float]] = {}
 
 
-def _static_part(session_id: int) -> dict[str, Any]:
-    part = _static.get(session_id)
+def forget_cached() -> None:
+    """Drop the per-process caches (tests, whose databases hand out the same ids again)."""
+    _static.clear()
+    _usernames.clear()
+
+
+def _static_part(session_id: int, ticket_id: int, customer_id: int) -> dict[str, Any]:
+    key = (session_id, ticket_id, customer_id)
+    part = _static.get(key)
     if part is None:
         session = ChatSession.objects.select_related("ticket", "ticket__organization", "customer").get(pk=session_id)
         organization = session.ticket.organization
@@ -149,7 +156,7 @@ def _static_part(session_id: int) -> dict[str, Any]:
         }
         if len(_static) >= _STATIC_CACHE_SIZE:
             _static.pop(next(iter(_static)))
-        _static[session_id] = part
+        _static[key] = part
     return part
 
 
@@ -194,7 +201,7 @@ def session_object_from_row(row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "status": row["status"],
         "subject": row["subject"],
-        **_static_part(row["id"]),
+        **_static_part(row["id"], row["ticket_id"], row["customer_id"]),
         "agent": _username(row["agent_id"]),
         "offered_to": _username(row["offered_to_id"]),
         "listeners": list(listeners or []),

@@ -6,7 +6,15 @@ import pytest
 from rest_framework.test import APIClient
 
 from helpdesk import roles
-from livelisten import services
+from livelisten import selectors, services
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test's database hands out ids again (SQLite): names cached for an earlier test's rows must go."""
+    selectors.forget_cached()
+    yield
+    selectors.forget_cached()
 
 
 @pytest.fixture
