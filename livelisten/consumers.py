@@ -17,20 +17,24 @@ code and stop reconnecting. A bad frame gets an error frame; the socket stays op
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 import time
 from collections import deque
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
 from helpdesk import access
-from helpdesk.errors import DomainError
+from helpdesk.errors import DomainError, NotFound
 from helpdesk.socketkit import AccessCheckedConsumer
 from livelisten import events, permissions, selectors, services
+from livelisten.dbthreads import on_chat_threads
 from livelisten.models import ChatSession, MessageKind
+
+logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_REQUEST = 4400
@@ -39,13 +43,20 @@ MAX_FRAME_BYTES = 64 * 1024
 # Lines (messages and whispers) one connection may send within the window.
 RATE_LIMIT_COUNT = 20
 RATE_LIMIT_SECONDS = 10.0
-# Rights are re-checked on every command; before forwarding a line at most this often (each check is a query), since
+# Rights are re-checked on every command; before forwarding a line the account is, at most this often (a query), since
 # sign-out, deactivation and role changes reach the socket at once (helpdesk.access).
 FORWARD_CHECK_SECONDS = 30.0
 # Rights checked for a command stand this long for the next one (each check is a query and a signature).
 COMMAND_CHECK_SECONDS = 5.0
+# An account's check stands this long for every socket of that person, browser session and right in the process.
+ACCOUNT_CHECK_SECONDS = 5.0
 TYPING_BROADCAST_SECONDS = 2.0
+# A listen socket marks itself open at most this often (pings come every 25 s; a row unmarked for
+# selectors.LISTENER_FRESH_SECONDS is a listener whose process died): one write per socket per minute or so.
+LISTENER_TOUCH_SECONDS = selectors.LISTENER_FRESH_SECONDS / 2 - 5
 CATCH_UP_BATCH = 500
+# How long a line that skipped numbers waits for the missing ones before they are read from the database.
+GAP_WAIT_SECONDS = 0.5
 
 # What the customer's copy of the session object leaves out: who listens, and the count of
 # every line (whispers included), which would tell them whispers were written.
@@ -61,6 +72,20 @@ ERROR_CODES = {
 }
 
 
+# Account checks shared by one person's sockets: (user, browser session, by ticket, right) -> (until, code, user).
+_account_checks: dict[tuple, tuple[float, int | None, object]] = {}
+_ACCOUNT_CHECKS_MAX = 20_000
+
+
+def forget_account_checks(user_id: int | None = None) -> None:
+    """Drop the shared account checks of one person (an access event came), or all of them."""
+    if user_id is None:
+        _account_checks.clear()
+        return
+    for key in [key for key in list(_account_checks) if key[0] == user_id]:
+        _account_checks.pop(key, None)
+
+
 def _query(scope) -> dict[str, str]:
     parsed = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     return {key: values[-1] for key, values in parsed.items()}
@@ -72,13 +97,14 @@ class ChatSocket(AccessCheckedConsumer):
     by_ticket = False
     conn = ""
     checked_at = 0.0
+    forward_checked_at = 0.0
 
     async def resolve_user(self):
         """The scope's user, or the one a ``?ticket=`` stands for (used once, within 30 s)."""
         key = _query(self.scope).get("ticket")
         if key is not None:
             self.by_ticket = True
-            return await database_sync_to_async(services.socket_ticket_redeem)(key=key)
+            return await on_chat_threads(services.socket_ticket_redeem)(key=key)
         user = self.scope.get("user")
         return user if user is not None and user.is_authenticated else None
 
@@ -91,18 +117,69 @@ class ChatSocket(AccessCheckedConsumer):
         await self.start_access(user)
         self.checked_at = time.monotonic()
 
-    @database_sync_to_async
+    @on_chat_threads
     def _access_close_code(self) -> int | None:
         return self._access_close_code_now()
 
-    def _access_close_code_now(self) -> int | None:
+    # The right the account needs, whatever the session ("" for none beyond an active account);
+    # part of the key of the account checks shared by one person's sockets in this process.
+    account_right = ""
+
+    def account_allowed(self, user) -> bool:
+        return self.is_allowed(user)
+
+    def session_allowed(self, user) -> bool:
+        """What this socket's session asks beyond the account (a fresh user is passed in)."""
+        return True
+
+    def _account_close_code(self) -> tuple[int | None, object]:
+        """(close code or None, the freshly loaded user) for this socket's account and right.
+
+        Shared for ``ACCOUNT_CHECK_SECONDS`` by every socket of the same person, browser
+        session and right in this process (a listener may shadow dozens of chats; each
+        socket's own check was most of a server's work under load). Access events
+        (sign-out, deactivation, changed roles) drop the person's entries at once.
+        """
+        key = (self.user.pk, self.session_key, self.by_ticket, self.account_right)
+        now = time.monotonic()
+        known = _account_checks.get(key)
+        if known is not None and now < known[0]:
+            return known[1], known[2]
+        user = None
         if not self.by_ticket:
-            return access.socket_access(user_id=self.user.pk, session_key=self.session_key, allowed=self.is_allowed)
-        # A ticket has no browser session to end: the account and the right are what count.
-        user = get_user_model()._default_manager.filter(pk=self.user.pk, is_active=True).first()
-        if user is None:
-            return access.CLOSE_FORBIDDEN
-        return None if self.is_allowed(user) else access.CLOSE_FORBIDDEN
+            holder = []
+
+            def allowed(fresh) -> bool:
+                holder.append(fresh)
+                return self.account_allowed(fresh)
+
+            code = access.socket_access(user_id=self.user.pk, session_key=self.session_key, allowed=allowed)
+            user = holder[0] if holder else None
+        else:
+            # A ticket has no browser session to end: the account and the right are what count.
+            user = get_user_model()._default_manager.filter(pk=self.user.pk, is_active=True).first()
+            code = access.CLOSE_FORBIDDEN if user is None or not self.account_allowed(user) else None
+        if len(_account_checks) >= _ACCOUNT_CHECKS_MAX:
+            for stale in [k for k, v in list(_account_checks.items()) if v[0] <= now]:
+                _account_checks.pop(stale, None)
+            if len(_account_checks) >= _ACCOUNT_CHECKS_MAX:
+                _account_checks.clear()
+        _account_checks[key] = (now + ACCOUNT_CHECK_SECONDS, code, user)
+        return code, user
+
+    def _access_close_code_now(self) -> int | None:
+        code, user = self._account_close_code()
+        if code is not None:
+            return code
+        return None if self.session_allowed(user) else access.CLOSE_FORBIDDEN
+
+    async def access_recheck(self, event: dict) -> None:
+        forget_account_checks(self.user.pk)
+        await super().access_recheck(event)
+
+    async def access_revoked(self, event: dict) -> None:
+        forget_account_checks(self.user.pk)
+        await super().access_revoked(event)
 
     async def rejoin(self, *groups: str) -> None:
         """Join again every group this socket listens on: a Redis restart (or the layer's group expiry) forgets them."""
@@ -122,16 +199,33 @@ class ChatSocket(AccessCheckedConsumer):
         """
         if self.closing:
             return False
-        if time.monotonic() - self.checked_at < COMMAND_CHECK_SECONDS:
+        if not self.command_check_due():
             return True
         return await self.ensure_access()
 
+    def command_check_due(self) -> bool:
+        return time.monotonic() - self.checked_at >= COMMAND_CHECK_SECONDS
+
+    @on_chat_threads
+    def _account_refusal(self) -> int | None:
+        return self._account_close_code()[0]
+
     async def deliver(self, frame: dict) -> None:
-        """Send a frame, re-checking rights when the last check is more than a few seconds old."""
+        """Send a frame, re-checking the account when its last check is more than ``FORWARD_CHECK_SECONDS`` old.
+
+        The account only (signed out, deactivated, the right withdrawn), shared by the
+        person's sockets: what the session asks (a transfer, an end) comes as an event,
+        and each of those is checked in full (``chat_session``).
+        """
         if self.closing:
             return
-        if time.monotonic() - self.checked_at > FORWARD_CHECK_SECONDS and not await self.ensure_access():
-            return
+        now = time.monotonic()
+        if now - max(self.checked_at, self.forward_checked_at) > FORWARD_CHECK_SECONDS:
+            self.forward_checked_at = now
+            refusal = await self._account_refusal()
+            if refusal is not None:
+                await self.end(refusal)
+                return
         await self.send(text_data=json.dumps(frame))
 
     async def send_error(self, code: str, detail: str, *, field: str | None = None, client_id=None) -> None:
@@ -185,11 +279,11 @@ class SessionSocket(ChatSocket):
             return None
         return after if after >= 0 else None
 
-    @database_sync_to_async
+    @on_chat_threads
     def session_is_live(self) -> bool:
         return ChatSession.objects.filter(pk=self.session_id).exclude(status="ended").exists()
 
-    @database_sync_to_async
+    @on_chat_threads
     def has_barged(self) -> bool:
         return self.user.pk in selectors.member_ids(self.session_id)
 
@@ -198,12 +292,23 @@ class SessionSocket(ChatSocket):
         self.joined = True
         self.sent_times = deque()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.held: dict[int, dict] = {}  # lines above last_seq + 1, by number, until the gap closes
+        self.gap_timer: asyncio.TimerHandle | None = None
+        self.gap_task: asyncio.Future | None = None
+        self.order = asyncio.Lock()  # one line at a time, in order: handlers and the gap timer's read
+
     async def disconnect(self, code: int) -> None:
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+        if self.gap_task is not None:
+            self.gap_task.cancel()
         if self.joined:
             await self.channel_layer.group_discard(events.session_group(self.session_id), self.channel_name)
         await super().disconnect(code)
 
-    @database_sync_to_async
+    @on_chat_threads
     def _rows_after(self, after: int) -> list[dict]:
         return self._rows_after_now(after)
 
@@ -215,29 +320,69 @@ class SessionSocket(ChatSocket):
         """Send, in order, every stored line above ``last_seq`` this socket may see."""
         if time.monotonic() - self.checked_at > FORWARD_CHECK_SECONDS and not await self.ensure_access():
             return
-        while not self.closing:
-            frames = await self._rows_after(self.last_seq)
-            for frame in frames:
-                if self.visible(frame):
-                    await self.send(text_data=json.dumps(frame))
-                    self.last_visible = frame["seq"]
-                self.last_seq = frame["seq"]
-            if len(frames) < CATCH_UP_BATCH:
-                return
+        async with self.order:
+            while not self.closing:
+                frames = await self._rows_after(self.last_seq)
+                for frame in frames:
+                    await self.show(frame)
+                if len(frames) < CATCH_UP_BATCH:
+                    break
+            await self.show_held()
 
-    async def chat_message(self, event: dict) -> None:
-        frame = event["frame"]
-        seq = frame["seq"]
-        if seq <= self.last_seq or self.closing:
+    async def show(self, frame: dict) -> None:
+        """The next line in order: counted, and sent if this person may see it."""
+        if frame["seq"] <= self.last_seq:
             return
-        if seq > self.last_seq + 1:
-            await self.catch_up()  # a number was skipped: the database has it
+        self.last_seq = frame["seq"]
+        if self.visible(frame):
+            self.last_visible = frame["seq"]
+            await self.deliver(frame)
+
+    async def show_held(self) -> None:
+        """Lines held for a gap that has closed, in order; the gap timer goes once nothing waits."""
+        while self.last_seq + 1 in self.held:
+            await self.show(self.held.pop(self.last_seq + 1))
+        for seq in [seq for seq in self.held if seq <= self.last_seq]:
+            del self.held[seq]
+        if not self.held and self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+
+    async def take(self, frame: dict) -> None:
+        """A stored line from the group or the sender's echo: shown in order, held while numbers before it are missing.
+
+        Announcements are sent in commit order per process, but the echo of one's own line
+        may come before the group's copy of an earlier one, and two processes' announcements
+        cross. Held lines wait ``GAP_WAIT_SECONDS`` for the missing ones; then (a dropped
+        announcement) the gap is read from the database.
+        """
+        if self.closing:
+            return
+        async with self.order:
+            seq = frame["seq"]
             if seq <= self.last_seq:
                 return
-        self.last_seq = seq
-        if self.visible(frame):
-            self.last_visible = seq
-            await self.deliver(frame)
+            if seq > self.last_seq + 1:
+                self.held[seq] = frame
+                if self.gap_timer is None:
+                    self.gap_timer = asyncio.get_running_loop().call_later(GAP_WAIT_SECONDS, self._gap_expired)
+                return
+            await self.show(frame)
+            await self.show_held()
+
+    def _gap_expired(self) -> None:
+        self.gap_timer = None
+        if self.held and not self.closing:
+            self.gap_task = asyncio.ensure_future(self._fill_gap())
+
+    async def _fill_gap(self) -> None:
+        try:
+            await self.catch_up()
+        except Exception:  # the next line, ping or reconnect reads the gap again
+            logger.exception("reading a chat gap failed (session %s)", self.session_id)
+
+    async def chat_message(self, event: dict) -> None:
+        await self.take(event["frame"])
 
     async def chat_typing(self, event: dict) -> None:
         if event.get("conn") == self.conn:
@@ -281,7 +426,24 @@ class SessionSocket(ChatSocket):
         self.sent_times.append(now)
         return False
 
-    async def post(self, function, frame: dict, *, field_name: str = "body") -> None:
+    @on_chat_threads
+    def _checked_store(self, function, frame: dict, check: bool):
+        """(close code, None) when the rights check (if due) fails; else (None, (message, created)).
+
+        The check and the line share one trip to a database thread: a line is the chat's
+        hot path, and a second trip per line (to the thread every socket shares) was where
+        lines queued under load.
+        """
+        if check:
+            # The account only: the line itself asks whether this person is in the session
+            # (its numbering row says who the customer and the agent are).
+            refusal, _ = self._account_close_code()
+            if refusal is not None:
+                return refusal, None
+        line = function(actor=self.user, session_id=self.session_id, body=frame.get("body"), client_id=frame.get("client_id"))
+        return None, line
+
+    async def post(self, function, frame: dict) -> None:
         """Store a line through ``function`` and echo it to its sender in order."""
         if self.rate_limited():
             await self.send_error(
@@ -290,22 +452,25 @@ class SessionSocket(ChatSocket):
                 client_id=frame.get("client_id"),
             )
             return
+        if self.closing:
+            return
+        check = self.command_check_due()
         try:
-            # Not thread-sensitive: lines of different sessions are stored in parallel threads (each
-            # session's own are serialised by its row lock), not one after another on the one
-            # database thread every socket of the process shares.
-            message, created = await database_sync_to_async(function, thread_sensitive=False)(
-                actor=self.user, session_id=self.session_id, body=frame.get("body"), client_id=frame.get("client_id")
-            )
+            refusal, stored_line = await self._checked_store(function, frame, check)
         except DomainError as error:
             await self.send_domain_error(error, client_id=frame.get("client_id"))
+            if isinstance(error, NotFound):
+                await self.ensure_access()  # no longer in the session: the socket closes
             return
+        if check:
+            self.checked_at = time.monotonic()
+        if refusal is not None:
+            await self.end(refusal)
+            return
+        message, created = stored_line
         stored = events.message_frame(message)
-        if message.seq == self.last_seq + 1:
-            self.last_seq = self.last_visible = message.seq
-            await self.send(text_data=json.dumps(stored))
-        elif message.seq > self.last_seq:
-            await self.catch_up()  # lines before it first, in order (the echo comes with them)
+        if message.seq > self.last_seq:
+            await self.take(stored)  # after the lines before it, in order
         elif not created:
             # A resend of a line this socket already has: the stored line back, so the client settles it.
             await self.send(text_data=json.dumps(stored))
@@ -331,11 +496,19 @@ class ParticipantConsumer(SessionSocket):
     agent unless they hid it), ``session.updated``/``session.ended``, ``error``.
     """
 
+    account_right = "participant"
+
     def is_allowed(self, user) -> bool:
+        return self.session_allowed(user)
+
+    def account_allowed(self, user) -> bool:
+        return True  # any active account: what counts is its part in the session
+
+    def session_allowed(self, user) -> bool:
         session = ChatSession.objects.filter(pk=self.session_id).only("customer_id", "agent_id", "status").first()
         return session is not None and permissions.role_in(user, session) is not None
 
-    @database_sync_to_async
+    @on_chat_threads
     def _find(self, user, raw_id: str):
         try:
             session = selectors.session_get(user=user, session_id=raw_id)
@@ -343,9 +516,10 @@ class ParticipantConsumer(SessionSocket):
             return None, None, True
         role = permissions.role_in(user, session)
         shows = selectors.shows_listeners(session.agent_id)
+        selectors.remember_session(session)
         return session, role, shows
 
-    @database_sync_to_async
+    @on_chat_threads
     def _listeners(self) -> list[dict]:
         return selectors.listeners_of(self.session_id)
 
@@ -385,11 +559,12 @@ class ParticipantConsumer(SessionSocket):
         if kind not in ("message", "typing", "ping"):
             await self.send_error("unknown_type", "Frames here are message, typing and ping.", field="type")
             return
+        if kind == "message":
+            await self.post(services.message_post, frame)  # rights checked with the line, in one trip
+            return
         if not await self.ensure_access_for_command():
             return
-        if kind == "message":
-            await self.post(services.message_post, frame)
-        elif kind == "typing":
+        if kind == "typing":
             await self.typing(self.role)
         else:
             await self.heartbeat()
@@ -405,20 +580,31 @@ class ListenConsumer(SessionSocket):
 
     role = "listener"
     registered = False
+    touched_at = 0.0
+
+    account_right = "listen"
 
     def is_allowed(self, user) -> bool:
-        return permissions.can_listen(user) and ChatSession.objects.filter(pk=self.session_id).exists()
+        return self.account_allowed(user) and self.session_allowed(user)
 
-    @database_sync_to_async
+    def account_allowed(self, user) -> bool:
+        return permissions.can_listen(user)
+
+    def session_allowed(self, user) -> bool:
+        return ChatSession.objects.filter(pk=self.session_id).exists()
+
+    @on_chat_threads
     def _find(self, user, raw_id: str):
         if not permissions.can_listen(user):
             return None, access.CLOSE_FORBIDDEN
         try:
-            return selectors.session_get(user=user, session_id=raw_id), None
+            session = selectors.session_get(user=user, session_id=raw_id)
         except DomainError:
             return None, CLOSE_NOT_FOUND
+        selectors.remember_session(session)
+        return session, None
 
-    @database_sync_to_async
+    @on_chat_threads
     def _register(self):
         services.listen_start(actor=self.user, session_id=self.session_id, connection=self.conn)
         return selectors.listeners_of(self.session_id), self.user.pk in selectors.member_ids(self.session_id)
@@ -450,6 +636,7 @@ class ListenConsumer(SessionSocket):
             return
         listeners, barged = await self._register()
         self.registered = True
+        self.touched_at = time.monotonic()
         await self.accept()
         await self.catch_up()
         await self.send(text_data=json.dumps({"type": "live", "seq": self.last_seq}))
@@ -462,9 +649,7 @@ class ListenConsumer(SessionSocket):
     async def disconnect(self, code: int) -> None:
         if self.registered:
             try:
-                await database_sync_to_async(services.listen_stop)(
-                    actor=self.user, session_id=self.session_id, connection=self.conn
-                )
+                await on_chat_threads(services.listen_stop)(actor=self.user, session_id=self.session_id, connection=self.conn)
             except DomainError:
                 pass
         await super().disconnect(code)
@@ -496,7 +681,7 @@ class ListenConsumer(SessionSocket):
         elif kind in ("barge", "leave"):
             function = services.session_barge if kind == "barge" else services.session_leave
             try:
-                await database_sync_to_async(function)(actor=self.user, session_id=self.session_id)
+                await on_chat_threads(function)(actor=self.user, session_id=self.session_id)
             except DomainError as error:
                 await self.send_domain_error(error)
                 return
@@ -506,7 +691,9 @@ class ListenConsumer(SessionSocket):
             if time.monotonic() - self.typing_sent_at >= TYPING_BROADCAST_SECONDS and await self.has_barged():
                 await self.typing("manager")
         else:
-            await database_sync_to_async(services.listen_touch)(actor=self.user, connection=self.conn)
+            if time.monotonic() - self.touched_at >= LISTENER_TOUCH_SECONDS:
+                await on_chat_threads(services.listen_touch)(actor=self.user, connection=self.conn)
+                self.touched_at = time.monotonic()
             await self.heartbeat()
 
     async def chat_session(self, event: dict) -> None:
@@ -527,7 +714,7 @@ class SessionListConsumer(ChatSocket):
     joined = False
     with_listeners = True
 
-    @database_sync_to_async
+    @on_chat_threads
     def _refusal_and_snapshot(self, user):
         if not self.is_allowed(user):
             return access.CLOSE_FORBIDDEN, []
@@ -578,6 +765,7 @@ class LiveDashboardConsumer(SessionListConsumer):
     """``/ws/live/``: the listeners' dashboard (``livelisten.listen_session``)."""
 
     group_name = events.live_group()
+    account_right = "listen"
 
     def is_allowed(self, user) -> bool:
         return permissions.can_listen(user)
@@ -588,6 +776,7 @@ class AgentQueueConsumer(SessionListConsumer):
 
     group_name = events.queue_group()
     with_listeners = False
+    account_right = "serve"
 
     def is_allowed(self, user) -> bool:
         return permissions.can_serve_chats(user)

@@ -141,22 +141,35 @@ def forget_cached() -> None:
     _usernames.clear()
 
 
+def _remember_static(session: ChatSession) -> dict[str, Any]:
+    organization = session.ticket.organization
+    part = {
+        "ticket": session.ticket.reference,
+        "customer": session.customer.get_username(),
+        "customer_name": session.customer.get_full_name() or session.customer.get_username(),
+        "organization": organization.name if organization else None,
+        "key_account": bool(organization and organization.is_key_account),
+    }
+    if len(_static) >= _STATIC_CACHE_SIZE:
+        _static.pop(next(iter(_static)))
+    _static[(session.pk, session.ticket_id, session.customer_id)] = part
+    return part
+
+
+def remember_session(session: ChatSession) -> None:
+    """Keep what a session's announcements need, from a session loaded with its ticket, organization and customer.
+
+    A socket opening on a session calls this (its process is where that person's lines are
+    stored): the first line of each chat then costs no query for it either.
+    """
+    _remember_static(session)
+
+
 def _static_part(session_id: int, ticket_id: int, customer_id: int) -> dict[str, Any]:
-    key = (session_id, ticket_id, customer_id)
-    part = _static.get(key)
+    part = _static.get((session_id, ticket_id, customer_id))
     if part is None:
         session = ChatSession.objects.select_related("ticket", "ticket__organization", "customer").get(pk=session_id)
-        organization = session.ticket.organization
-        part = {
-            "ticket": session.ticket.reference,
-            "customer": session.customer.get_username(),
-            "customer_name": session.customer.get_full_name() or session.customer.get_username(),
-            "organization": organization.name if organization else None,
-            "key_account": bool(organization and organization.is_key_account),
-        }
-        if len(_static) >= _STATIC_CACHE_SIZE:
-            _static.pop(next(iter(_static)))
-        _static[key] = part
+        part = _remember_static(session)
     return part
 
 

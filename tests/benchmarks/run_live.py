@@ -192,6 +192,11 @@ class Server:
                 return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server has used so far (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -327,7 +332,8 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
                "rss_mb": {k: v / 1024 for k, v in rss_after.items()}, "rates": {}}  # fmt: skip
     for rate in rates:
         total = int(rate * seconds)
-        sent: dict[str, tuple[float, int]] = {}
+        sent: dict[str, tuple[float, int, int]] = {}
+        cpu_before = {server.name: server.cpu_seconds() for server in (participants, listeners)}
         begin = time.perf_counter()
         behind = 0.0
         for number in range(total):
@@ -338,9 +344,10 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
             else:
                 behind = max(behind, -delay)
             chat = number % len(chats)
-            sender = socks[chat][0 if (number // len(chats)) % 2 == 0 else 1]
+            sender_index = 0 if (number // len(chats)) % 2 == 0 else 1
+            sender = socks[chat][sender_index]
             body = f"lb:{label}:{rate}:{number}:" + "x" * 60
-            sent[body] = (time.perf_counter(), chat)
+            sent[body] = (time.perf_counter(), chat, sender_index)
             try:
                 await sender.ws.send(json.dumps({"type": "message", "body": body, "client_id": body[:64]}))
             except Exception:  # noqa: BLE001 - counted as lost
@@ -348,7 +355,7 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
         deadline = time.perf_counter() + drain
         pinged = time.perf_counter()
         while time.perf_counter() < deadline:
-            if all(body in sock.got for body, (_, chat) in sent.items() for sock in socks[chat]):
+            if all(body in sock.got for body, (_, chat, _) in sent.items() for sock in socks[chat]):
                 break
             if not bare and time.perf_counter() - pinged > PING_SECONDS:
                 # As the pages do (every 25 s): a ping makes the socket read any gap the layer left.
@@ -360,13 +367,21 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
                         except Exception:  # noqa: BLE001 - a closed socket shows up as lines lost
                             pass
             await asyncio.sleep(0.25)
-        last_listener, lost = [], 0
-        for body, (at, chat) in sent.items():
+        # CPU per line in each server, from the load's start until the last line arrived (or the drain ended).
+        cpu_ms_per_line = {
+            server.name: (server.cpu_seconds() - cpu_before[server.name]) * 1000 / total for server in (participants, listeners)
+        }
+        last_listener, echo, other_side, lost = [], [], [], 0
+        for body, (at, chat, sender_index) in sent.items():
             group = socks[chat]
             lost += sum(1 for sock in group if body not in sock.got)
             heard = [group[2].got.get(body), group[3].got.get(body)]
             if all(heard):
                 last_listener.append((max(heard) - at) * 1000)
+            if body in group[sender_index].got:
+                echo.append((group[sender_index].got[body] - at) * 1000)
+            if body in group[1 - sender_index].got:
+                other_side.append((group[1 - sender_index].got[body] - at) * 1000)
         duplicates = sum(sock.duplicates for group in socks for sock in group)
         for group in socks:
             for sock in group:
@@ -379,12 +394,20 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
             "p50": _percentile(last_listener, 50),
             "p99": _percentile(last_listener, 99),
             "max": max(last_listener) if last_listener else float("nan"),
+            # Where the time goes: the sender's echo (stored), the other side (same process), the listeners.
+            "echo_p50": _percentile(echo, 50),
+            "echo_p99": _percentile(echo, 99),
+            "other_side_p99": _percentile(other_side, 99),
             "sender_behind_ms": behind * 1000,
+            "cpu_ms_per_line": cpu_ms_per_line,
             "load1": os.getloadavg()[0],
         }
         results["rates"][str(rate)] = run
         print(f"  {label} at {rate} lines/s: last listener p50 {run['p50']:.0f} ms, p99 {run['p99']:.0f} ms, "
-              f"lost {lost} of {total * 4:,} deliveries, duplicated {duplicates}", flush=True)  # fmt: skip
+              f"lost {lost} of {total * 4:,} deliveries, duplicated {duplicates}; echo p50 {run['echo_p50']:.0f} ms, "
+              f"p99 {run['echo_p99']:.0f} ms; other side p99 {run['other_side_p99']:.0f} ms; "
+              f"sender behind {run['sender_behind_ms']:.0f} ms; CPU per line "
+              f"{', '.join(f'{k} {v:.1f} ms' for k, v in cpu_ms_per_line.items())}", flush=True)  # fmt: skip
     for group in socks:
         for sock in group:
             await sock.ws.close()

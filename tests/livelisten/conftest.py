@@ -6,15 +6,17 @@ import pytest
 from rest_framework.test import APIClient
 
 from helpdesk import roles
-from livelisten import selectors, services
+from livelisten import consumers, selectors, services
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    """Each test's database hands out ids again (SQLite): names cached for an earlier test's rows must go."""
+    """Each test's database hands out ids again (SQLite): names and account checks cached for an earlier test's rows must go."""
     selectors.forget_cached()
+    consumers.forget_account_checks()
     yield
     selectors.forget_cached()
+    consumers.forget_account_checks()
 
 
 @pytest.fixture

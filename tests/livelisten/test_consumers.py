@@ -6,10 +6,11 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from helpdesk.asgi import application
-from livelisten import consumers, events, services
+from livelisten import consumers, events, selectors, services
 from livelisten.models import ChatMessage
 from tests.helpdesk.test_consumers import HOST, ORIGIN, _close_consumer_connections, session_cookie  # noqa: F401
 
@@ -272,6 +273,43 @@ async def test_a_dropped_broadcast_is_read_from_the_database_in_order(active_ses
     await ws.disconnect()
 
 
+async def test_lines_announced_out_of_order_are_shown_in_order_without_a_database_read(
+    active_session, chat_customer, agent, monkeypatch
+):
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/", chat_customer)
+    await frames(ws, 2)
+    monkeypatch.setattr(events, "_send", lambda group, payload: None)  # stored, announced below by hand
+    first, _ = await database_sync_to_async(services.message_post)(actor=agent, session_id=active_session.pk, body="a")
+    second, _ = await database_sync_to_async(services.message_post)(actor=agent, session_id=active_session.pk, body="b")
+    reads = []
+    real_rows_after = consumers.SessionSocket._rows_after_now
+    monkeypatch.setattr(
+        consumers.SessionSocket, "_rows_after_now", lambda self, after: reads.append(after) or real_rows_after(self, after)
+    )
+    layer = get_channel_layer()
+    group = events.session_group(active_session.pk)
+    for message in (second, first):  # as when two processes' announcements cross
+        await layer.group_send(group, {"type": events.CHAT_MESSAGE, "frame": events.message_frame(message)})
+    assert [message_of(f) for f in await frames(ws, 2)] == [(3, "message", "agent", "a"), (4, "message", "agent", "b")]
+    assert await ws.receive_nothing(timeout=consumers.GAP_WAIT_SECONDS + 0.2)
+    assert reads == []  # the held line waited for the missing one; nothing was read
+    await ws.disconnect()
+
+
+async def test_a_line_after_the_rights_are_gone_is_refused_with_the_rights_check(active_session, agent, monkeypatch):
+    """The check due before a line runs with it (one trip to the database threads): a changed account stops it."""
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/", agent)
+    await frames(ws, 3)
+    monkeypatch.setattr(consumers, "COMMAND_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(consumers, "ACCOUNT_CHECK_SECONDS", 0.0)
+    user_model = type(agent)
+    # Around the ORM's signals (no access event reaches the socket): only the check can see it.
+    await database_sync_to_async(user_model.objects.filter(pk=agent.pk).update)(is_active=False)
+    await ws.send_json_to({"type": "message", "body": "after", "client_id": "late-1"})
+    assert await closed_with(ws) == 4403
+    assert not await database_sync_to_async(ChatMessage.objects.filter(client_id="late-1").exists)()
+
+
 async def test_a_ping_finds_a_gap_even_when_nothing_else_arrives(active_session, chat_customer, agent, monkeypatch):
     ws = await open_socket(f"/ws/sessions/{active_session.pk}/", chat_customer)
     await frames(ws, 2)
@@ -445,4 +483,41 @@ async def test_a_refused_line_names_its_client_id(active_session, chat_customer)
     await ws.send_json_to({"type": "message", "body": "x" * 9000, "client_id": "too-long"})
     error = await ws.receive_json_from(timeout=5)
     assert error["field"] == "body" and error["client_id"] == "too-long"
+    await ws.disconnect()
+
+
+async def test_one_persons_sockets_share_the_account_check_until_an_access_event(
+    active_session, chat_customer, listener, start_chat, monkeypatch
+):
+    """A listener shadowing many chats costs one account check per few seconds, not one per socket;
+    a changed role still reaches every socket at once."""
+    other = await database_sync_to_async(start_chat)()
+    monkeypatch.setattr(consumers, "COMMAND_CHECK_SECONDS", 0.0)  # every command checks...
+    monkeypatch.setattr(consumers, "ACCOUNT_CHECK_SECONDS", 60.0)  # ...and the account's check stands
+    checks = []
+    real_socket_access = consumers.access.socket_access
+    monkeypatch.setattr(consumers.access, "socket_access", lambda **kw: checks.append(kw["user_id"]) or real_socket_access(**kw))
+    cookie = await database_sync_to_async(session_cookie)(listener)  # one browser, two windows
+    sockets = []
+    for pk in (active_session.pk, other.pk):
+        ws = WebsocketCommunicator(application, f"/ws/sessions/{pk}/listen/", headers=[HOST, ORIGIN, (b"cookie", cookie)])
+        assert (await ws.connect(timeout=5))[0]
+        sockets.append(ws)
+    for ws in sockets:
+        await until(ws, lambda f: f["type"] == "listeners")
+        await ws.send_json_to({"type": "ping"})
+        await until(ws, lambda f: f["type"] == "pong")
+    assert checks == [listener.pk]
+
+    await database_sync_to_async(listener.groups.clear)()  # the role goes: an access event, not the cache, decides
+    for ws in sockets:
+        assert await closed_with(ws) == 4403
+
+
+async def test_opening_a_socket_keeps_what_the_sessions_announcements_need(active_session, chat_customer):
+    """The first line of a chat then needs no query for its ticket, customer and organization (the hot path)."""
+    selectors.forget_cached()
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/", chat_customer)
+    await frames(ws, 2)
+    assert (active_session.pk, active_session.ticket_id, active_session.customer_id) in selectors._static
     await ws.disconnect()
