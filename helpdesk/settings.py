@@ -128,6 +128,10 @@ TEMPLATES = [
     },
 ]
 
+# Threads each process gives the live chat sockets' database calls (livelisten/dbthreads.py); each holds a pooled
+# session while it runs, so keep it under DB_POOL_MAX_SIZE (SQLite: always one).
+LIVELISTEN_DB_THREADS = env_int("LIVELISTEN_DB_THREADS", 4)
+
 # --- Database -------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 DB_POOL = env_bool("DB_POOL", True)

@@ -269,6 +269,15 @@ class SessionSocket(ChatSocket):
     def may_see_listeners(self) -> bool:
         return permissions.can_see_listeners(self.role, agent_shows_listeners=self.shows_listeners)
 
+    async def after_or_refuse(self) -> int | None:
+        """``?after=`` as a number, or None once the socket is refused with an error frame and 4400."""
+        after = self.after_from_query()
+        if after is None:
+            await self.accept()
+            await self.send_error("invalid", "after is the number of the last message you have (0 or more).", field="after")
+            await self.end(CLOSE_BAD_REQUEST)
+        return after
+
     def after_from_query(self) -> int | None:
         raw = _query(self.scope).get("after")
         if raw is None or raw == "":
@@ -532,11 +541,8 @@ class ParticipantConsumer(SessionSocket):
         if session is None or role is None:
             await self.refuse(CLOSE_NOT_FOUND)
             return
-        after = self.after_from_query()
+        after = await self.after_or_refuse()
         if after is None:
-            await self.accept()
-            await self.send_error("invalid", "after is the number of the last message you have (0 or more).", field="after")
-            await self.end(CLOSE_BAD_REQUEST)
             return
         self.session_id, self.role, self.shows_listeners, self.last_seq = session.pk, role, shows, after
         await self.start(user)
@@ -618,11 +624,8 @@ class ListenConsumer(SessionSocket):
         if code is not None:
             await self.refuse(code)
             return
-        after = self.after_from_query()
+        after = await self.after_or_refuse()
         if after is None:
-            await self.accept()
-            await self.send_error("invalid", "after is the number of the last message you have (0 or more).", field="after")
-            await self.end(CLOSE_BAD_REQUEST)
             return
         self.session_id, self.last_seq = session.pk, after
         await self.start(user)

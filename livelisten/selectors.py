@@ -227,6 +227,16 @@ def session_object_from_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def transfer_candidates(*, user) -> list:
+    """The colleagues a chat can be handed to: active people who serve chats, other than ``user``, by name."""
+    if not permissions.can_serve_chats(user) and not permissions.can_manage_chats(user):
+        return []
+    from django.contrib.auth import get_user_model
+
+    rows = get_user_model()._default_manager.filter(permissions.serves_chats_condition()).exclude(pk=user.pk)
+    return list(rows.distinct().order_by("first_name", "last_name", "username"))
+
+
 def member_ids(session_id: int) -> set[int]:
     return set(SessionMember.objects.filter(session_id=session_id).values_list("user_id", flat=True))
 

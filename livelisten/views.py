@@ -131,11 +131,7 @@ def console(request):
     waiting = selectors.session_objects(selectors.sessions_list(user=request.user, status=SessionStatus.WAITING))
     for body in waiting:
         body.pop("listeners", None)
-    colleagues = [
-        person
-        for person in desk_selectors.assignable_users(user=request.user)
-        if person.pk != request.user.pk and permissions.can_serve_chats(person)
-    ]
+    colleagues = selectors.transfer_candidates(user=request.user)
     return render(
         request,
         "livelisten/console.html",

@@ -115,3 +115,24 @@ def test_the_customer_ends_and_asks_for_the_transcript(active_session, chat_cust
     assert active_session.status == "ended"
     page = browser.get(f"/portal/chat/{active_session.pk}/")
     assert b'data-live="0"' in page.content and b"This chat has ended." in page.content
+
+
+def test_the_transfer_list_names_colleagues_who_serve_chats_in_one_query(active_session, agent, agent2, make_user, listener):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpdesk import roles
+    from livelisten import selectors
+
+    make_user("pm", role=roles.PRODUCT_MANAGERS)  # listens, does not serve chats
+    selectors.transfer_candidates(user=agent)
+    with CaptureQueriesContext(connection) as one:
+        names = [person.username for person in selectors.transfer_candidates(user=agent)]
+    assert sorted(names) == ["agent2", "listener"]  # support managers serve chats too; the product manager does not
+    for number in range(5):
+        make_user(f"more{number}", role=roles.AGENTS)
+    selectors.transfer_candidates(user=agent)  # the caller's own rights, read again after the directory changed
+    with CaptureQueriesContext(connection) as more:
+        assert len(selectors.transfer_candidates(user=agent)) == 7
+    assert len(more.captured_queries) == len(one.captured_queries)
+    assert '<option value="agent2">' in signed_in(agent).get("/chat/").content.decode()
