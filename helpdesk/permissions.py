@@ -185,14 +185,19 @@ def can_assign_to(user: User | None) -> bool:
     return can_work_tickets(user)
 
 
-def works_tickets_condition() -> Q:
-    """``can_work_tickets`` as a query condition on users (for pickers of assignees and team members)."""
-    app_label, codename = WORK_TICKETS.split(".")
+def permission_holders_condition(permission: str) -> Q:
+    """Users who hold ``permission`` ("app_label.codename") through a group, directly, or as superusers, as a query condition."""
+    app_label, codename = permission.split(".")
     return (
         Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
         | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
         | Q(is_superuser=True)
     )
+
+
+def works_tickets_condition() -> Q:
+    """``can_work_tickets`` as a query condition on users (for pickers of assignees and team members)."""
+    return permission_holders_condition(WORK_TICKETS)
 
 
 def home_url_name(user: User | None) -> str:

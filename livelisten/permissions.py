@@ -31,11 +31,7 @@ def can_serve_chats(user) -> bool:
 
 def serves_chats_condition() -> Q:
     """``can_serve_chats`` as a query condition on users (the console's "transfer to" list, in one query)."""
-    return (
-        Q(groups__permissions__codename="serve_chat", groups__permissions__content_type__app_label="livelisten")
-        | Q(user_permissions__codename="serve_chat", user_permissions__content_type__app_label="livelisten")
-        | Q(is_superuser=True)
-    ) & Q(is_active=True)
+    return desk_permissions.permission_holders_condition("livelisten.serve_chat") & Q(is_active=True)
 
 
 def can_listen(user) -> bool:

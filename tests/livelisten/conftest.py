@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from channels.layers import channel_layers
 from rest_framework.test import APIClient
 
 from helpdesk import roles
@@ -14,9 +15,13 @@ def _fresh_caches():
     """Each test's database hands out ids again (SQLite): names and account checks cached for an earlier test's rows must go."""
     selectors.forget_cached()
     consumers.forget_account_checks()
+    channel_layers.backends.clear()
     yield
     selectors.forget_cached()
     consumers.forget_account_checks()
+    # A fresh channel layer per test: each test runs its own event loop, and the Redis layer's receive lock
+    # belongs to the loop that made it (a socket an earlier test's loop left receiving kept it held).
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
