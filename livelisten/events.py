@@ -21,7 +21,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from helpdesk.broadcast import group_send_soon
+from helpdesk.broadcast import group_send_latest, group_send_soon
 
 CHAT_MESSAGE = "chat.message"
 CHAT_TYPING = "chat.typing"
@@ -31,6 +31,10 @@ CHAT_SESSION = "chat.session"
 SESSION_STARTED = "session.started"
 SESSION_UPDATED = "session.updated"
 SESSION_ENDED = "session.ended"
+
+# A busy chat's dashboard row (message count, listeners) changes with every line: at most
+# one update a second per chat, the latest, instead of one per line.
+COUNT_UPDATE_SECONDS = 1.0
 
 
 def session_group(session_id: int) -> str:
@@ -101,8 +105,14 @@ def broadcast_session(*, change: str, session_object: dict[str, Any], to_partici
     if to_participants:
         groups.append(session_group(session_object["id"]))
 
+    sends = [(group, payload) for group in groups]
+    key = ("livelisten.session", session_object["id"])
+
     def send() -> None:
-        group_send_soon([(group, payload) for group in groups])
+        if to_participants:
+            group_send_soon(sends, supersedes=key)  # the full change makes a waiting count stale
+        else:
+            group_send_latest(key, sends, interval=COUNT_UPDATE_SECONDS)
 
     transaction.on_commit(send)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
 from helpdesk.asgi import application
 from livelisten import consumers, events, selectors, services
-from livelisten.models import ChatMessage
+from livelisten.models import ChatMessage, ListenAudit, ListenerConnection
 from tests.helpdesk.test_consumers import HOST, ORIGIN, _close_consumer_connections, session_cookie  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,7 +69,7 @@ def test_the_message_frame_payload(active_session, chat_customer):
 
 def test_the_session_event_payload(active_session, monkeypatch):
     sent = []
-    monkeypatch.setattr(events, "group_send_soon", lambda sends: sent.extend(sends))
+    monkeypatch.setattr(events, "group_send_soon", lambda sends, **_: sent.extend(sends))
     from django.db import transaction
 
     with transaction.atomic():
@@ -318,6 +320,19 @@ async def test_a_ping_finds_a_gap_even_when_nothing_else_arrives(active_session,
     await ws.send_json_to({"type": "ping"})
     assert message_of(await ws.receive_json_from(timeout=5)) == (3, "message", "agent", "quiet")
     assert await ws.receive_json_from(timeout=5) == {"type": "pong", "seq": 3}
+    await ws.disconnect()
+
+
+async def test_a_ping_sweeps_listeners_whose_process_died(active_session, agent, listener):
+    await database_sync_to_async(services.listen_start)(actor=listener, session_id=active_session.pk, connection="dead")
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/", agent)
+    assert (await until(ws, lambda f: f["type"] == "listeners"))["listeners"][0]["username"] == "listener"
+    # The listener's process was killed: its row stops being touched.
+    await database_sync_to_async(ListenerConnection.objects.update)(seen_at=timezone.now() - timedelta(minutes=5))
+    await ws.send_json_to({"type": "ping"})
+    assert await until(ws, lambda f: f["type"] == "listeners") == {"type": "listeners", "listeners": []}
+    stopped = ListenAudit.objects.filter(session_id=active_session.pk, action="listen_stopped")
+    assert await database_sync_to_async(stopped.count)() == 1
     await ws.disconnect()
 
 
