@@ -30,7 +30,7 @@ from django.contrib.auth import get_user_model
 from helpdesk import access
 from helpdesk.errors import DomainError, NotFound
 from helpdesk.socketkit import AccessCheckedConsumer
-from livelisten import events, permissions, selectors, services
+from livelisten import events, housekeeping, permissions, selectors, services
 from livelisten.dbthreads import on_chat_threads
 from livelisten.models import ChatSession, MessageKind
 
@@ -495,6 +495,7 @@ class SessionSocket(ChatSocket):
         await self.rejoin(events.session_group(self.session_id))
         await self.catch_up()
         await self.send(text_data=json.dumps({"type": "pong", "seq": self.last_visible}))
+        await housekeeping.sweep_now_and_then()
 
 
 class ParticipantConsumer(SessionSocket):
@@ -758,6 +759,7 @@ class SessionListConsumer(ChatSocket):
         if await self.ensure_access():
             await self.rejoin(self.group_name)
             await self.send(text_data=json.dumps({"type": "pong"}))
+            await housekeeping.sweep_now_and_then()
 
     async def chat_session(self, event: dict) -> None:
         frame = event["frame"]

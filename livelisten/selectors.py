@@ -30,7 +30,7 @@ LISTENER_FRESH_SECONDS = 90
 SESSION_LIST_LIMIT = 200
 
 
-def _fresh_cutoff():
+def fresh_cutoff():
     return timezone.now() - timedelta(seconds=LISTENER_FRESH_SECONDS)
 
 
@@ -75,7 +75,7 @@ def listeners_by_session(session_ids: list[int]) -> dict[int, list[dict[str, str
     """Who listens to each session now (one entry per person, however many windows): one query."""
     found: dict[int, dict[str, dict[str, str]]] = {}
     rows = (
-        ListenerConnection.objects.filter(session_id__in=session_ids, seen_at__gte=_fresh_cutoff())
+        ListenerConnection.objects.filter(session_id__in=session_ids, seen_at__gte=fresh_cutoff())
         .values_list("session_id", "user__username", "user__first_name", "user__last_name")
         .order_by("started_at", "pk")
     )

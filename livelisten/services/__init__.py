@@ -5,6 +5,7 @@ from livelisten.services.listening import (
     listen_start,
     listen_stop,
     listen_touch,
+    listeners_sweep,
     session_barge,
     session_leave,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "listen_start",
     "listen_stop",
     "listen_touch",
+    "listeners_sweep",
     "message_post",
     "session_accept",
     "session_barge",

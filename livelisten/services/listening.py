@@ -86,6 +86,38 @@ def listen_touch(*, actor: AbstractBaseUser, connection: str) -> bool:
     return bool(ListenerConnection.objects.filter(connection=connection, user=actor).update(seen_at=timezone.now()))
 
 
+def listeners_sweep(*, actor: AbstractBaseUser | None = None) -> int:
+    """Forget listen sockets whose process died (no heartbeat for ``LISTENER_FRESH_SECONDS``): how many went.
+
+    They already stopped counting as listeners when they went stale; this records the stop
+    (audited as the listener's, like a closed window) and tells the dashboard and the
+    agent, who would otherwise see them until the next listener came or went. Any process
+    may run it (each chat socket's ping does, at most every ``LISTENER_SWEEP_SECONDS`` per
+    process): a row is removed, audited and announced once, by whichever deletes it.
+    ``actor`` is who ran it (none for the sockets' own sweep); the audit names the listener.
+    """
+    stale = list(
+        ListenerConnection.objects.filter(seen_at__lt=selectors.fresh_cutoff())
+        .select_related("user")
+        .order_by("session_id", "pk")[:500]
+    )
+    gone = 0
+    for session_id in sorted({row.session_id for row in stale}):
+        with transaction.atomic():
+            session = lock_session(session_id)
+            swept = 0
+            for row in (row for row in stale if row.session_id == session_id):
+                deleted, _ = ListenerConnection.objects.filter(pk=row.pk, seen_at__lt=selectors.fresh_cutoff()).delete()
+                if deleted:
+                    mode = BARGE if SessionMember.objects.filter(session=session, user=row.user).exists() else LISTEN
+                    _audit(session, row.user, ListenAudit.Action.LISTEN_STOPPED, mode, "")
+                    swept += 1
+            if swept:
+                _announce_listeners(session)
+            gone += swept
+    return gone
+
+
 @transaction.atomic
 def session_barge(*, actor: AbstractBaseUser, session_id: int) -> tuple[ChatSession, bool]:
     """The listener joins the chat visibly: (session, whether they joined now)."""

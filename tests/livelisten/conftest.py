@@ -7,7 +7,7 @@ from channels.layers import channel_layers
 from rest_framework.test import APIClient
 
 from helpdesk import roles
-from livelisten import consumers, selectors, services
+from livelisten import consumers, housekeeping, selectors, services
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +15,7 @@ def _fresh_caches():
     """Each test's database hands out ids again (SQLite): names and account checks cached for an earlier test's rows must go."""
     selectors.forget_cached()
     consumers.forget_account_checks()
+    housekeeping.forget_sweeps()
     channel_layers.backends.clear()
     yield
     selectors.forget_cached()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from helpdesk import roles
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, RateLimited, StaleVersion, TransitionNotAllowed
 from helpdesk.mail.models import OutboundEmail
 from helpdesk.models import TicketEvent
-from livelisten import selectors, services
-from livelisten.models import ChatMessage, ListenAudit, ListenerConnection, SessionMember
+from livelisten import events, selectors, services
+from livelisten.models import ChatMessage, ChatSession, ListenAudit, ListenerConnection, SessionMember
 
 pytestmark = pytest.mark.django_db
 
@@ -189,14 +193,32 @@ def test_listening_is_audited_and_counts_each_person_once(active_session, listen
 
 def test_listeners_of_a_killed_process_go_stale(active_session, listener):
     services.listen_start(actor=listener, session_id=active_session.pk, connection="gone")
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     ListenerConnection.objects.update(seen_at=timezone.now() - timedelta(minutes=5))
     assert selectors.listeners_of(active_session.pk) == []
     assert services.listen_touch(actor=listener, connection="gone")
     assert selectors.listeners_of(active_session.pk) != []
+
+
+def test_the_sweep_forgets_listeners_of_a_killed_process_once_audited_and_announced(
+    active_session, listener, make_user, monkeypatch
+):
+    other = make_user("listener2", role=roles.SUPPORT_MANAGERS)
+    sid = active_session.pk
+    services.listen_start(actor=listener, session_id=sid, connection="gone")
+    services.listen_start(actor=other, session_id=sid, connection="alive")
+    ListenerConnection.objects.filter(connection="gone").update(seen_at=timezone.now() - timedelta(minutes=5))
+    announced = []
+    monkeypatch.setattr(events, "broadcast_listeners", lambda **kwargs: announced.append(kwargs))
+
+    assert services.listeners_sweep() == 1
+    assert list(ListenerConnection.objects.values_list("connection", flat=True)) == ["alive"]
+    stop = ListenAudit.objects.filter(session_id=sid, action="listen_stopped").get()
+    assert stop.actor == listener and stop.old_mode == "listen"
+    assert announced == [{"session_id": sid, "listeners": [{"username": "listener2", "name": "listener2"}]}]
+    assert ChatSession.objects.get(pk=sid).listener_usernames == ["listener2"]
+
+    assert services.listeners_sweep() == 0  # nothing stale: nothing audited or announced again
+    assert ListenAudit.objects.filter(action="listen_stopped").count() == 1 and len(announced) == 1
 
 
 def test_barge_makes_the_listener_a_visible_participant_and_leave_undoes_it(active_session, listener, agent):
