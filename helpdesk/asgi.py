@@ -14,6 +14,7 @@ from django.urls import re_path  # noqa: E402
 
 from helpdesk.consumers import NoRouteConsumer  # noqa: E402
 from helpdesk.fastpath import ASGIFastPath  # noqa: E402
+from helpdesk.gctuning import tune_for_server  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
 from helpdesk.websocket import OriginValidator  # noqa: E402
 
@@ -28,3 +29,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Last: everything imported so far lives as long as the server.
+tune_for_server()
