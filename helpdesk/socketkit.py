@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -53,6 +54,18 @@ class AccessCheckedConsumer(AsyncWebsocketConsumer):
     @database_sync_to_async
     def _access_close_code(self) -> int | None:
         return access.socket_access(user_id=self.user.pk, session_key=self.session_key, allowed=self.is_allowed)
+
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        """Send, unless the client has already gone: then the socket is closing and nothing is raised.
+
+        Daphne drops sends only once the connection is fully closed; between the client's
+        close frame and that, its WebSocket library raises ``Disconnected``. An event that
+        was on its way (a listeners frame as a window closes) is not an error.
+        """
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            self.closing = True
 
     async def end(self, code: int) -> None:
         if not self.closing:

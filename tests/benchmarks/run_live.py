@@ -49,15 +49,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run_live", description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=1000, help="concurrent sessions (default 1,000: 4,000 sockets)")
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 200], help="lines per second, in turn")
-    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load per rate (default 20)")
-    parser.add_argument("--drain", type=float, default=15.0, help="seconds at most to wait for the last lines")
+    parser.add_argument("--seconds", type=float, default=40.0, help="seconds of load per rate (default 40)")
+    parser.add_argument("--drain", type=float, default=60.0, help="seconds at most to wait for the last lines (default 60)")
+    parser.add_argument(
+        "--warmup", type=float, default=10.0, help="unmeasured seconds at the first rate before measuring (default 10)"
+    )
     parser.add_argument("--small", action="store_true", help="quick run: 100 sessions, 10 s per rate")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the bare Channels run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
     args = parser.parse_args(argv)
     if args.small:
-        args.sessions, args.seconds = 100, 10.0
+        args.sessions, args.seconds, args.warmup = 100, 10.0, 3.0
     return args
 
 
@@ -295,7 +298,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def run_load(*, label: str, chats: list[Chat], participants: Server, listeners: Server, bare: bool,
-                   rates: list[int], seconds: float, drain: float) -> dict:  # fmt: skip
+                   rates: list[int], seconds: float, drain: float, warmup: float) -> dict:  # fmt: skip
     limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
     socks: list[list[Sock]] = []
     base = "/ws/bare/{id}/" if bare else "/ws/sessions/{id}/"
@@ -330,10 +333,10 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
 
     results = {"sockets": count, "connect_seconds": connected_in, "kb_per_connection": per_connection_kb,
                "rss_mb": {k: v / 1024 for k, v in rss_after.items()}, "rates": {}}  # fmt: skip
-    for rate in rates:
-        total = int(rate * seconds)
+
+    async def send_lines(tag: str, rate: int, total: int) -> tuple[dict[str, tuple[float, int, int]], float]:
+        """``total`` lines at ``rate`` a second; (body -> (sent at, chat, sender), how far the sender fell behind)."""
         sent: dict[str, tuple[float, int, int]] = {}
-        cpu_before = {server.name: server.cpu_seconds() for server in (participants, listeners)}
         begin = time.perf_counter()
         behind = 0.0
         for number in range(total):
@@ -346,12 +349,16 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
             chat = number % len(chats)
             sender_index = 0 if (number // len(chats)) % 2 == 0 else 1
             sender = socks[chat][sender_index]
-            body = f"lb:{label}:{rate}:{number}:" + "x" * 60
+            body = f"lb:{label}:{tag}:{number}:" + "x" * 60
             sent[body] = (time.perf_counter(), chat, sender_index)
             try:
                 await sender.ws.send(json.dumps({"type": "message", "body": body, "client_id": body[:64]}))
             except Exception:  # noqa: BLE001 - counted as lost
                 pass
+        return sent, behind
+
+    async def drain_lines(sent: dict[str, tuple[float, int, int]]) -> None:
+        """Wait (at most ``drain`` seconds) until every socket has every line it should."""
         deadline = time.perf_counter() + drain
         pinged = time.perf_counter()
         while time.perf_counter() < deadline:
@@ -367,6 +374,23 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
                         except Exception:  # noqa: BLE001 - a closed socket shows up as lines lost
                             pass
             await asyncio.sleep(0.25)
+
+    if warmup > 0 and rates:
+        # Unmeasured: the first lines of each chat fill the servers' caches and the collectors'
+        # generations; without it the first measured rate carries start-up and the next does not.
+        sent, _ = await send_lines("warmup", rates[0], int(rates[0] * warmup))
+        await drain_lines(sent)
+        await asyncio.sleep(2)
+        for group in socks:
+            for sock in group:
+                sock.duplicates = 0
+        print(f"  {label}: warmed up ({len(sent):,} lines at {rates[0]} lines/s, not measured)", flush=True)
+
+    for rate in rates:
+        total = int(rate * seconds)
+        cpu_before = {server.name: server.cpu_seconds() for server in (participants, listeners)}
+        sent, behind = await send_lines(str(rate), rate, total)
+        await drain_lines(sent)
         # CPU per line in each server, from the load's start until the last line arrived (or the drain ended).
         cpu_ms_per_line = {
             server.name: (server.cpu_seconds() - cpu_before[server.name]) * 1000 / total for server in (participants, listeners)
@@ -422,7 +446,7 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
 def report(results: dict, args) -> tuple[list[str], list[str]]:
     lines = [f"# Live chat benchmark, {results['started']}", ""]
     lines.append(f"{args.sessions:,} sessions: customer and agent on one Daphne process, 2 listeners on a second, "
-                 f"over Redis; {args.seconds:.0f} s per rate. Times from send to receipt by the last listener.")  # fmt: skip
+                 f"over Redis; {args.seconds:.0f} s per rate after {args.warmup:.0f} s unmeasured at the first. Times from send to receipt by the last listener.")  # fmt: skip
     lines += ["", "| run | rate (lines/s) | p50 ms | p99 ms | max ms | lost | duplicated | KB per connection |",
               "|---|--:|--:|--:|--:|--:|--:|--:|"]  # fmt: skip
     for label in ("chat", "baseline"):
@@ -491,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
                     rates=args.rates,
                     seconds=args.seconds,
                     drain=args.drain,
+                    warmup=args.warmup,
                 )  # fmt: skip
             )
         finally:
