@@ -4,6 +4,10 @@ The same sockets as the real chat (``/ws/bare/<id>/`` for the customer and the a
 ``/ws/bare/<id>/listen/`` for listeners), the same channel layer (the project's settings,
 so the same Redis and capacity), and a message is only ``group_send`` to the session's
 group: the usual Channels chat recipe, which loses what the layer drops.
+
+It keeps CPython's collector defaults, as that recipe does; ``run_live --tuned-baseline``
+(``BARE_GC_TUNED=1``) gives it the chat servers' settings (``helpdesk.gctuning``), to see
+how much of the comparison is the collector.
 """
 
 from __future__ import annotations
@@ -52,3 +56,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if os.environ.get("BARE_GC_TUNED") == "1":
+    from helpdesk.gctuning import tune_for_server  # noqa: E402
+
+    tune_for_server()

@@ -55,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--warmup", type=float, default=10.0, help="unmeasured seconds at the first rate before measuring (default 10)"
     )
     parser.add_argument("--small", action="store_true", help="quick run: 100 sessions, 10 s per rate")
+    parser.add_argument(
+        "--tuned-baseline", action="store_true", help="the bare broadcast with the chat servers' collector settings"
+    )
     parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the bare Channels run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
@@ -446,7 +449,8 @@ async def run_load(*, label: str, chats: list[Chat], participants: Server, liste
 def report(results: dict, args) -> tuple[list[str], list[str]]:
     lines = [f"# Live chat benchmark, {results['started']}", ""]
     lines.append(f"{args.sessions:,} sessions: customer and agent on one Daphne process, 2 listeners on a second, "
-                 f"over Redis; {args.seconds:.0f} s per rate after {args.warmup:.0f} s unmeasured at the first. Times from send to receipt by the last listener.")  # fmt: skip
+                 f"over Redis; {args.seconds:.0f} s per rate after {args.warmup:.0f} s unmeasured at the first. Times from send to receipt by the last listener. "
+                 f"The bare broadcast's collector: {results['baseline_gc']}.")  # fmt: skip
     lines += ["", "| run | rate (lines/s) | p50 ms | p99 ms | max ms | lost | duplicated | KB per connection |",
               "|---|--:|--:|--:|--:|--:|--:|--:|"]  # fmt: skip
     for label in ("chat", "baseline"):
@@ -497,6 +501,11 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.out / "live-logs"
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict = {"started": datetime.now().isoformat(timespec="seconds"), "sessions": args.sessions}
+    if args.tuned_baseline:
+        os.environ["BARE_GC_TUNED"] = "1"
+        results["baseline_gc"] = "tuned (helpdesk.gctuning)"
+    else:
+        results["baseline_gc"] = "CPython's defaults"
     for label, application, bare in (
         ("chat", "helpdesk.asgi:application", False),
         *((("baseline", "tests.benchmarks.bare_asgi:application", True),) if args.baseline else ()),
