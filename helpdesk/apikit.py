@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from helpdesk.errors import InvalidInput
-from helpdesk.keyset import Page
+from helpdesk.keyset import MAX_PAGE_SIZE, Page
 
 
 class ApiView(APIView):
@@ -40,6 +43,31 @@ def valid(serializer_class, data, **kwargs) -> dict[str, Any]:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class PageQuerySerializer(serializers.Serializer):
+    """Paging parameters of every keyset-paginated list; each list reads its own filters."""
+
+    cursor = serializers.CharField(required=False, allow_blank=True)
+    page_size = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Larger pages are cut to the maximum rather than refused, as DRF's own paginators do.
+        attrs["page_size"] = min(attrs.get("page_size") or settings.HELPDESK_PAGE_SIZE, MAX_PAGE_SIZE)
+        attrs["cursor"] = attrs.get("cursor") or None
+        return attrs
+
+
+PAGING = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque; follow the `next` link rather than building it."),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=(
+            f"Items per page (default {settings.HELPDESK_PAGE_SIZE}; more than {MAX_PAGE_SIZE} is cut to {MAX_PAGE_SIZE})."
+        ),
+    ),
+]
 
 
 def next_url(request: Request, page: Page) -> str | None:

@@ -62,6 +62,7 @@ class ChatSession(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-created_at"], name="chat_session_status"),
+            models.Index(fields=["-created_at", "-id"], name="chat_session_recent"),
             models.Index(fields=["agent", "status"], name="chat_session_agent"),
             models.Index(fields=["customer", "status"], name="chat_session_customer"),
         ]
@@ -165,6 +166,7 @@ class ListenAudit(models.Model):
         LISTEN_STOPPED = "listen_stopped", "Stopped listening"
         BARGED = "barged", "Barged in"
         LEFT = "left", "Left the chat (listening again)"
+        WHISPERED = "whispered", "Whispered to the agent"
 
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="listen_audit")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from helpdesk.errors import InvalidInput, NotFound
+from helpdesk.keyset import Page, SortKey, paginate
 from livelisten import permissions
 from livelisten.models import (
     AgentChatSettings,
@@ -69,6 +70,21 @@ def sessions_list(
             raise InvalidInput("status is waiting, active or ended.", field="status")
         rows = rows.filter(status=status)
     return list(rows.order_by("-created_at", "-pk")[:limit])
+
+
+# Keyset orders for the API's lists (contract: `{"results", "next"}`, no OFFSET).
+NEWEST_FIRST = SortKey((("created_at", True), ("id", True)))
+IN_ORDER = SortKey((("seq", False),))
+
+
+def sessions_page(*, user, status: str | None, cursor: str | None, page_size: int) -> Page[ChatSession]:
+    """Every session the viewer may see, newest first, one page at a time (ended ones included, however old)."""
+    rows = visible_sessions(user=user)
+    if status:
+        if status not in SessionStatus.values:
+            raise InvalidInput("status is waiting, active or ended.", field="status")
+        rows = rows.filter(status=status)
+    return paginate(rows, sort=NEWEST_FIRST, cursor=cursor, page_size=page_size)
 
 
 def listeners_by_session(session_ids: list[int]) -> dict[int, list[dict[str, str]]]:
@@ -260,6 +276,16 @@ def transcript(*, user, session_id) -> list[ChatMessage]:
     return messages_after(session_id=session.pk, after=0, role=role)
 
 
+def transcript_page(*, user, session_id, cursor: str | None, page_size: int) -> Page[ChatMessage]:
+    """The caller's visible transcript, in order, one page at a time."""
+    session = session_get(user=user, session_id=session_id)
+    role = permissions.role_in(user, session) or "listener"
+    rows = ChatMessage.objects.filter(session_id=session.pk).select_related("sender")
+    if not permissions.can_see_whispers(role):
+        rows = rows.exclude(kind=MessageKind.WHISPER)
+    return paginate(rows, sort=IN_ORDER, cursor=cursor, page_size=page_size)
+
+
 def shows_listeners(agent_id: int | None) -> bool:
     """The agent's setting (on unless they hid it)."""
     if agent_id is None:
@@ -272,20 +298,37 @@ def agent_settings(*, user) -> AgentChatSettings:
     return AgentChatSettings.objects.filter(user=user).first() or AgentChatSettings(user=user)
 
 
-def coaching_marks(*, user, limit: int = 200) -> list[CoachingMark]:
+def visible_coaching_marks(*, user) -> QuerySet[CoachingMark]:
     """Support managers see every mark; an agent sees the marks on their own ended sessions."""
-    rows = CoachingMark.objects.select_related("message", "message__sender", "session", "author", "agent")
-    if not permissions.can_view_all_coaching(user):
-        if not permissions.can_serve_chats(user):
-            return []
-        rows = rows.filter(agent=user, session__status=SessionStatus.ENDED)
-    return list(rows.order_by("-created_at", "-pk")[:limit])
+    rows = CoachingMark.objects.select_related("message", "message__sender", "session", "session__ticket", "author", "agent")
+    if permissions.can_view_all_coaching(user):
+        return rows
+    if not permissions.can_serve_chats(user):
+        return rows.none()
+    return rows.filter(agent=user, session__status=SessionStatus.ENDED)
 
 
-def listen_audit(*, user, session_id: int | None = None, limit: int = 200) -> list[ListenAudit]:
-    if not permissions.can_view_listen_audit(user):
-        return []
+def coaching_marks(*, user, limit: int = 200) -> list[CoachingMark]:
+    return list(visible_coaching_marks(user=user).order_by("-created_at", "-pk")[:limit])
+
+
+def coaching_marks_unseen_count(*, user) -> int:
+    """An agent's marks not yet read (the console's "Coaching (n new)")."""
+    if not permissions.can_serve_chats(user):
+        return 0
+    return CoachingMark.objects.filter(agent=user, session__status=SessionStatus.ENDED, seen_at__isnull=True).count()
+
+
+def coaching_marks_page(*, user, cursor: str | None, page_size: int) -> Page[CoachingMark]:
+    """Newest first, every mark the viewer may see, one page at a time."""
+    return paginate(visible_coaching_marks(user=user), sort=NEWEST_FIRST, cursor=cursor, page_size=page_size)
+
+
+def listen_audit_page(*, user, cursor: str | None, page_size: int, session_id: int | None = None) -> Page[ListenAudit]:
+    """Every listen start, stop, whisper and mode change, newest first, one page at a time (support managers)."""
     rows = ListenAudit.objects.select_related("actor", "session")
-    if session_id is not None:
+    if not permissions.can_view_listen_audit(user):
+        rows = rows.none()
+    elif session_id is not None:
         rows = rows.filter(session_id=session_id)
-    return list(rows[:limit])
+    return paginate(rows, sort=NEWEST_FIRST, cursor=cursor, page_size=page_size)

@@ -17,10 +17,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from helpdesk import selectors as desk_selectors
-from helpdesk.errors import DomainError, NotFound
+from helpdesk.errors import DomainError, InvalidInput, NotFound
 from livelisten import permissions, selectors, services
 from livelisten.models import SessionStatus
 from livelisten.services.messages import MAX_BODY_BYTES
+
+# Rows per page of the coaching list and the listen audit; "Older …" follows a keyset cursor.
+COACHING_PAGE_SIZE = 100
+AUDIT_PAGE_SIZE = 200
 
 
 def _guard(allowed):
@@ -140,7 +144,7 @@ def console(request):
             "waiting": waiting,
             "settings": selectors.agent_settings(user=request.user),
             "colleagues": colleagues,
-            "marks_unseen": sum(1 for mark in selectors.coaching_marks(user=request.user) if mark.seen_at is None),
+            "marks_unseen": selectors.coaching_marks_unseen_count(user=request.user),
             "max_kb": MAX_BODY_BYTES // 1024,
         },
     )
@@ -231,17 +235,35 @@ def shadow(request, session_id: str):
 
 @_guard(lambda user: permissions.can_serve_chats(user) or permissions.can_view_all_coaching(user))
 def coaching(request):
-    marks = selectors.coaching_marks(user=request.user)
     if request.method == "POST" and permissions.can_serve_chats(request.user):
         services.coaching_marks_mark_seen(actor=request.user)
         return redirect("livelisten:coaching")
+    try:
+        page = selectors.coaching_marks_page(
+            user=request.user, cursor=request.GET.get("cursor") or None, page_size=COACHING_PAGE_SIZE
+        )
+    except InvalidInput:  # an edited or stale link: the newest marks rather than an error page
+        page = selectors.coaching_marks_page(user=request.user, cursor=None, page_size=COACHING_PAGE_SIZE)
     return render(
         request,
         "livelisten/coaching.html",
-        {"marks": marks, "everyone": permissions.can_view_all_coaching(request.user)},
+        {
+            "marks": page.items,
+            "next_cursor": page.next_cursor,
+            "paged": bool(request.GET.get("cursor")),
+            "everyone": permissions.can_view_all_coaching(request.user),
+        },
     )
 
 
 @_guard(permissions.can_view_listen_audit)
 def listen_audit(request):
-    return render(request, "livelisten/audit.html", {"entries": selectors.listen_audit(user=request.user)})
+    try:
+        page = selectors.listen_audit_page(user=request.user, cursor=request.GET.get("cursor") or None, page_size=AUDIT_PAGE_SIZE)
+    except InvalidInput:  # an edited or stale link: the newest entries rather than an error page
+        page = selectors.listen_audit_page(user=request.user, cursor=None, page_size=AUDIT_PAGE_SIZE)
+    return render(
+        request,
+        "livelisten/audit.html",
+        {"entries": page.items, "next_cursor": page.next_cursor, "paged": bool(request.GET.get("cursor"))},
+    )

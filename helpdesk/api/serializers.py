@@ -17,7 +17,6 @@ from rest_framework import serializers
 from helpdesk import extensions, permissions, presenters
 from helpdesk.apikit import StrictSerializer
 from helpdesk.models import TicketChannel, TicketEvent, TicketPriority, TicketStatus
-from helpdesk.selectors import MAX_PAGE_SIZE
 
 # Not ``TicketPriority.names``: Django's choices metaclass defines ``names`` (the
 # upper-case member names), which hides the model's lower-case classmethod.
@@ -257,19 +256,6 @@ class StaleTicketSerializer(serializers.Serializer):
 
 
 # --- tickets: input -------------------------------------------------------------------------
-
-
-class PageQuerySerializer(serializers.Serializer):
-    """Paging parameters; the list's filters are read by ``selectors.parse_filters``."""
-
-    cursor = serializers.CharField(required=False, allow_blank=True)
-    page_size = serializers.IntegerField(required=False, min_value=1)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # Larger pages are cut to the maximum rather than refused, as DRF's own paginators do.
-        attrs["page_size"] = min(attrs.get("page_size") or settings.HELPDESK_PAGE_SIZE, MAX_PAGE_SIZE)
-        attrs["cursor"] = attrs.get("cursor") or None
-        return attrs
 
 
 class TicketCreateSerializer(StrictSerializer):

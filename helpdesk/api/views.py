@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import FileResponse
@@ -27,7 +26,7 @@ from rest_framework.views import APIView
 from helpdesk import permissions, ratelimit, selectors, selectors_files, services
 from helpdesk.api import serializers as s
 from helpdesk.api.content import SafeJSONParser
-from helpdesk.apikit import ApiView, expected_version, next_url, valid
+from helpdesk.apikit import PAGING, ApiView, PageQuerySerializer, expected_version, next_url, valid
 from helpdesk.errors import ActionForbidden, InvalidInput
 from helpdesk.models import Ticket, TicketChannel, TicketStatus
 
@@ -47,9 +46,7 @@ def _resolve_references(user, data: dict[str, Any]) -> dict[str, Any]:
     resolved = dict(data)
     if "assignee" in data:
         name = data["assignee"]
-        resolved["assignee"] = (
-            None if name in (None, "") else selectors.assignable_user_by_username(user=user, username=name)
-        )
+        resolved["assignee"] = None if name in (None, "") else selectors.assignable_user_by_username(user=user, username=name)
     if "team" in data:
         resolved["team"] = None if data["team"] is None else selectors.team_by_id(user=user, team_id=data["team"])
     if "feature" in data:
@@ -68,9 +65,7 @@ BAD_REQUEST = OpenApiResponse(
         'or `{"detail": "..."}` when no single field is at fault.'
     ),
 )
-UNAUTHENTICATED = OpenApiResponse(
-    s.ErrorSerializer, description="No or invalid credentials (`WWW-Authenticate: Token`)."
-)
+UNAUTHENTICATED = OpenApiResponse(s.ErrorSerializer, description="No or invalid credentials (`WWW-Authenticate: Token`).")
 FORBIDDEN = OpenApiResponse(
     s.ErrorSerializer, description="The caller may see the ticket but not do this; `field` names what was refused."
 )
@@ -91,17 +86,6 @@ ETAG_HEADER = OpenApiParameter(
     response=[200, 201],
     description='Strong ETag: the ticket\'s `version` in double quotes, e.g. `"7"`. Send it back as If-Match.',
 )
-PAGING = [
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque; follow the `next` link rather than building it."),
-    OpenApiParameter(
-        "page_size",
-        OpenApiTypes.INT,
-        description=(
-            f"Items per page (default {settings.HELPDESK_PAGE_SIZE}; "
-            f"more than {selectors.MAX_PAGE_SIZE} is cut to {selectors.MAX_PAGE_SIZE})."
-        ),
-    ),
-]
 SEVERAL = "Repeat or comma-separate for several."
 TICKET_FILTERS = [
     OpenApiParameter(
@@ -114,20 +98,14 @@ TICKET_FILTERS = [
             "Ignored with `q`: a search covers every ticket you may see."
         ),
     ),
-    OpenApiParameter(
-        "status", OpenApiTypes.STR, enum=TicketStatus.values, many=True, description=SEVERAL
-    ),
-    OpenApiParameter(
-        "priority", OpenApiTypes.STR, enum=s.PRIORITY_NAMES, many=True, description=SEVERAL
-    ),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=TicketStatus.values, many=True, description=SEVERAL),
+    OpenApiParameter("priority", OpenApiTypes.STR, enum=s.PRIORITY_NAMES, many=True, description=SEVERAL),
     OpenApiParameter(
         "assignee", OpenApiTypes.STR, description="A username, `me` or `none` (unassigned). Desk only (400 otherwise)."
     ),
     OpenApiParameter("team", OpenApiTypes.INT, description="Team id. Desk only (400 otherwise)."),
     OpenApiParameter("tag", OpenApiTypes.STR, description="Tag name. Desk only (400 otherwise)."),
-    OpenApiParameter(
-        "feature", OpenApiTypes.STR, description="Feature key, e.g. `billing.invoices`. Desk only (400 otherwise)."
-    ),
+    OpenApiParameter("feature", OpenApiTypes.STR, description="Feature key, e.g. `billing.invoices`. Desk only (400 otherwise)."),
     OpenApiParameter("requester", OpenApiTypes.INT, description="Customer id (`requester.id` of a ticket)."),
     OpenApiParameter(
         "q",
@@ -254,7 +232,7 @@ class TicketListView(ApiView):
         ),
     )
     def get(self, request: Request) -> Response:
-        paging = _valid(s.PageQuerySerializer, request.query_params)
+        paging = _valid(PageQuerySerializer, request.query_params)
         filters = selectors.parse_filters(request.query_params, default_view="all", viewer=request.user)
         page = selectors.ticket_list(
             user=request.user,
@@ -293,8 +271,14 @@ class TicketListView(ApiView):
             OpenApiExample(
                 "Agent logging a call",
                 request_only=True,
-                value={"subject": "Invoice PDF is empty", "body": "Called at 10:05 ...", "requester": "casey@acme.test",
-                       "priority": "high", "channel": "phone", "tags": ["billing"]},
+                value={
+                    "subject": "Invoice PDF is empty",
+                    "body": "Called at 10:05 ...",
+                    "requester": "casey@acme.test",
+                    "priority": "high",
+                    "channel": "phone",
+                    "tags": ["billing"],
+                },
             )
         ],
     )
@@ -304,9 +288,7 @@ class TicketListView(ApiView):
         sent = [name for name, value in data.items() if value not in (None, "", [])]
         refused = permissions.forbidden_create_fields(request.user, sent)
         if refused:
-            raise ActionForbidden(
-                f"Only the desk may set {', '.join(refused)} when opening a ticket.", field=refused[0]
-            )
+            raise ActionForbidden(f"Only the desk may set {', '.join(refused)} when opening a ticket.", field=refused[0])
         data = _resolve_references(request.user, data)
         requester = data.pop("requester", None)
         requester_name = data.pop("requester_name", "")
@@ -341,9 +323,7 @@ def _requester(user, identifier: str | None, name: str):
         if "@" not in identifier:
             raise
     try:
-        return services.customer_create(
-            actor=user, name=name.strip() or identifier.strip(), email=identifier, organization=None
-        )
+        return services.customer_create(actor=user, name=name.strip() or identifier.strip(), email=identifier, organization=None)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, field="requester_name" if exc.field == "name" else "requester") from None
 
@@ -434,13 +414,11 @@ class TicketMessagesView(ApiView):
         tags=["messages"],
         parameters=[REFERENCE] + PAGING,
         responses={200: s.MessagePageSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 404: NOT_FOUND},
-        description=(
-            "Public replies, and for the desk internal notes, oldest first. Keyset-paginated like the ticket list."
-        ),
+        description=("Public replies, and for the desk internal notes, oldest first. Keyset-paginated like the ticket list."),
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get(user=request.user, reference=reference)
-        paging = _valid(s.PageQuerySerializer, request.query_params)
+        paging = _valid(PageQuerySerializer, request.query_params)
         page = selectors.ticket_messages_page(
             user=request.user, ticket=ticket, cursor=paging["cursor"], page_size=paging["page_size"]
         )

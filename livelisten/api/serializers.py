@@ -56,7 +56,7 @@ class SessionOutput(serializers.Serializer):
 
 class SessionListOutput(serializers.Serializer):
     results = SessionOutput(many=True)
-    next = serializers.CharField(allow_null=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page (same filters), or null on the last page.")
 
 
 class SenderOutput(serializers.Serializer):
@@ -77,6 +77,7 @@ class MessageOutput(serializers.Serializer):
 
 class MessageListOutput(serializers.Serializer):
     results = MessageOutput(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next (later) messages, or null.")
 
 
 class SocketTicketOutput(serializers.Serializer):
@@ -97,6 +98,7 @@ class CoachingOutput(serializers.Serializer):
 
 class CoachingListOutput(serializers.Serializer):
     results = CoachingOutput(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next (older) marks, or null.")
 
 
 class ChatSettingsOutput(serializers.Serializer):

@@ -13,7 +13,7 @@ from rest_framework import status as http
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from helpdesk.apikit import ApiView, valid
+from helpdesk.apikit import PAGING, ApiView, PageQuerySerializer, next_url, valid
 from helpdesk.errors import ActionForbidden
 from livelisten import events, permissions, selectors, services
 from livelisten.api import serializers as s
@@ -52,17 +52,26 @@ class SessionListView(ApiView):
         tags=TAG,
         summary="List chat sessions",
         operation_id="sessions_list",
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=["waiting", "active", "ended"])],
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=["waiting", "active", "ended"])] + PAGING,
         responses={200: s.SessionListOutput, 400: BAD_REQUEST},
-        description="Newest first, at most 200. Customers see their own; agents and listeners see all.",
+        description=(
+            "Newest first. Customers see their own; agents and listeners see all. "
+            "Keyset-paginated: follow `next` until it is null."
+        ),
     )
     def get(self, request: Request) -> Response:
-        rows = selectors.sessions_list(user=request.user, status=request.query_params.get("status") or None)
-        objects = selectors.session_objects(rows)
+        paging = valid(PageQuerySerializer, request.query_params)
+        page = selectors.sessions_page(
+            user=request.user,
+            status=request.query_params.get("status") or None,
+            cursor=paging["cursor"],
+            page_size=paging["page_size"],
+        )
+        objects = selectors.session_objects(page.items)
         if not (permissions.can_serve_chats(request.user) or permissions.can_listen(request.user)):
             for body in objects:
                 hide_from_customer(body)
-        return Response({"results": objects, "next": None})
+        return Response({"results": objects, "next": next_url(request, page)})
 
     @extend_schema(
         tags=TAG,
@@ -144,13 +153,19 @@ class SessionMessagesView(ApiView):
     @extend_schema(
         tags=TAG,
         summary="The caller's transcript of a chat",
-        parameters=[SESSION_ID],
-        responses={200: s.MessageListOutput, 404: NOT_FOUND},
-        description="In order; the customer's has no whispers. Each item is the socket's `message` frame.",
+        parameters=[SESSION_ID] + PAGING,
+        responses={200: s.MessageListOutput, 400: BAD_REQUEST, 404: NOT_FOUND},
+        description=(
+            "In order; the customer's has no whispers. Each item is the socket's `message` frame. "
+            "Keyset-paginated: follow `next` until it is null."
+        ),
     )
     def get(self, request: Request, session_id: str) -> Response:
-        rows = selectors.transcript(user=request.user, session_id=session_id)
-        return Response({"results": [events.message_frame(row) for row in rows]})
+        paging = valid(PageQuerySerializer, request.query_params)
+        page = selectors.transcript_page(
+            user=request.user, session_id=session_id, cursor=paging["cursor"], page_size=paging["page_size"]
+        )
+        return Response({"results": [events.message_frame(row) for row in page.items], "next": next_url(request, page)})
 
 
 class SocketTicketView(ApiView):
@@ -201,11 +216,17 @@ class CoachingListView(ApiView):
     @extend_schema(
         tags=TAG,
         summary="Coaching marks",
-        responses={200: s.CoachingListOutput},
-        description="Support managers: every mark. Agents: the marks on their own ended chats.",
+        parameters=PAGING,
+        responses={200: s.CoachingListOutput, 400: BAD_REQUEST},
+        description=(
+            "Newest first. Support managers: every mark. Agents: the marks on their own ended chats. "
+            "Keyset-paginated: follow `next` until it is null."
+        ),
     )
     def get(self, request: Request) -> Response:
-        return Response({"results": [s.coaching_object(mark) for mark in selectors.coaching_marks(user=request.user)]})
+        paging = valid(PageQuerySerializer, request.query_params)
+        page = selectors.coaching_marks_page(user=request.user, cursor=paging["cursor"], page_size=paging["page_size"])
+        return Response({"results": [s.coaching_object(mark) for mark in page.items], "next": next_url(request, page)})
 
 
 class ChatSettingsView(ApiView):

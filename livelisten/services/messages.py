@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from helpdesk.errors import ActionForbidden, InvalidInput, NotFound, TransitionNotAllowed
 from livelisten import events, permissions, selectors
-from livelisten.models import ChatMessage, ChatSession, MessageKind, SenderRole, SessionMember, SessionStatus
+from livelisten.models import ChatMessage, ChatSession, ListenAudit, MessageKind, SenderRole, SessionMember, SessionStatus
 
 # A line's text, in UTF-8 bytes (frames themselves are bounded at 64 KB by the socket).
 MAX_BODY_BYTES = 8 * 1024
@@ -192,6 +192,9 @@ def _post_line(*, actor, session_id: int, text: str, client_id: str, kind: str) 
     if existing is not None:
         raise _AlreadyStored(existing)
     message = _insert(session_id=session_id, seq=seq, kind=kind, sender=actor, role=role, body=text, client_id=client_id)
+    if whisper:
+        # Whispering is one of the listen modes support managers audit, beside listen and barge.
+        ListenAudit.objects.create(session_id=session_id, actor=actor, action=ListenAudit.Action.WHISPERED)
     events.broadcast_message(message)
     if not whisper:
         events.broadcast_session(

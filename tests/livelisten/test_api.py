@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from livelisten import services
 from livelisten.models import ChatSession
@@ -113,3 +115,60 @@ def test_the_schema_lists_the_session_endpoints(client):
     schema = client.get("/api/schema/").content.decode()
     for path in ("/api/v1/sessions/", "/api/v1/sessions/{session_id}/accept/", "/api/v1/sessions/{session_id}/ws-ticket/"):
         assert path in schema
+
+
+def _every_page(client, url: str) -> tuple[list[dict], int]:
+    """Follow ``next`` to the end: every item in order, and how many pages it took."""
+    items, pages = [], 0
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        items += body["results"]
+        pages += 1
+        url = body["next"]
+    return items, pages
+
+
+def test_the_session_list_pages_with_keyset_cursors(api, start_chat, agent, chat_customer):
+    started = []
+    for number in range(5):
+        session = start_chat(subject=f"Chat {number}")
+        started.append(session.pk)
+        services.session_end(actor=chat_customer, session_id=session.pk)  # at most 3 live chats per customer
+    started.append(start_chat(subject="Still waiting").pk)
+    sessions, pages = _every_page(api(agent), "/api/v1/sessions/?page_size=2")
+    assert [s["id"] for s in sessions] == started[::-1] and pages == 3  # newest first, each once
+    ended, _ = _every_page(api(agent), "/api/v1/sessions/?status=ended&page_size=2")
+    assert [s["id"] for s in ended] == started[:5][::-1]  # the filter rides along in `next`
+    mine, _ = _every_page(api(chat_customer), "/api/v1/sessions/?page_size=4")
+    assert len(mine) == 6 and all(s["listeners"] == [] for s in mine)
+    with CaptureQueriesContext(connection) as one:
+        api(agent).get("/api/v1/sessions/?page_size=1")
+    with CaptureQueriesContext(connection) as six:
+        api(agent).get("/api/v1/sessions/?page_size=6")
+    assert len(six) == len(one)  # no query per session
+    bad = api(agent).get("/api/v1/sessions/?cursor=not-a-cursor")
+    assert bad.status_code == 400 and "cursor" in bad.json()
+
+
+def test_the_transcript_pages_in_order_and_the_customers_pages_skip_whispers(
+    api, active_session, chat_customer, agent, listener
+):
+    for number in range(3):
+        services.message_post(actor=agent, session_id=active_session.pk, body=f"Answer {number}")
+        services.whisper_post(actor=listener, session_id=active_session.pk, body=f"psst {number}")
+    url = f"/api/v1/sessions/{active_session.pk}/messages/?page_size=3"
+    theirs, pages = _every_page(api(agent), url)
+    assert [m["seq"] for m in theirs] == list(range(1, 9)) and pages == 3  # the opening line, "joined", 6 more
+    mine, _ = _every_page(api(chat_customer), url)
+    assert [m["body"] for m in mine if m["kind"] == "message"] == ["The export times out.", "Answer 0", "Answer 1", "Answer 2"]
+    assert all(m["kind"] != "whisper" for m in mine)
+
+
+def test_coaching_marks_page(api, active_session, listener, agent, manager):
+    for number in range(3):
+        reply, _ = services.message_post(actor=agent, session_id=active_session.pk, body=f"Answer {number}")
+        services.coaching_mark_add(actor=listener, session_id=active_session.pk, seq=reply.seq, comment=f"Note {number}")
+    marks, pages = _every_page(api(manager), "/api/v1/coaching-marks/?page_size=2")
+    assert [m["comment"] for m in marks] == ["Note 2", "Note 1", "Note 0"] and pages == 2

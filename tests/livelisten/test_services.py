@@ -191,6 +191,15 @@ def test_listening_is_audited_and_counts_each_person_once(active_session, listen
     assert actions == ["listen_started", "listen_started", "listen_stopped"]
 
 
+def test_a_whisper_is_audited_with_the_line_and_a_refused_one_is_not(active_session, listener, chat_customer):
+    services.whisper_post(actor=listener, session_id=active_session.pk, body="Offer the refund.", client_id="w1")
+    services.whisper_post(actor=listener, session_id=active_session.pk, body="Offer the refund.", client_id="w1")  # resent
+    with pytest.raises(NotFound):
+        services.whisper_post(actor=chat_customer, session_id=active_session.pk, body="me too")
+    entries = list(ListenAudit.objects.filter(session_id=active_session.pk).values_list("actor__username", "action"))
+    assert entries == [("listener", "whispered")]
+
+
 def test_listeners_of_a_killed_process_go_stale(active_session, listener):
     services.listen_start(actor=listener, session_id=active_session.pk, connection="gone")
     ListenerConnection.objects.update(seen_at=timezone.now() - timedelta(minutes=5))

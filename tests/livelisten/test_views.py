@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.test import Client
 
@@ -136,3 +139,41 @@ def test_the_transfer_list_names_colleagues_who_serve_chats_in_one_query(active_
         assert len(selectors.transfer_candidates(user=agent)) == 7
     assert len(more.captured_queries) == len(one.captured_queries)
     assert '<option value="agent2">' in signed_in(agent).get("/chat/").content.decode()
+
+
+def _older_link(page: str) -> str | None:
+    found = re.search(r'href="([^"]*)" rel="next"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_the_coaching_list_and_the_listen_audit_page_back_to_the_first_entry(
+    active_session, listener, agent, manager, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from livelisten import views
+
+    monkeypatch.setattr(views, "COACHING_PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "AUDIT_PAGE_SIZE", 2)
+    services.listen_start(actor=listener, session_id=active_session.pk, connection="x")
+    for number in range(3):
+        reply, _ = services.message_post(actor=agent, session_id=active_session.pk, body=f"Answer {number}")
+        services.coaching_mark_add(actor=listener, session_id=active_session.pk, seq=reply.seq, comment=f"Note {number}")
+        services.whisper_post(actor=listener, session_id=active_session.pk, body=f"psst {number}")
+    browser = signed_in(manager)
+    browser.get("/chat/coaching/")  # the session and the account, loaded once
+    with CaptureQueriesContext(connection) as first_queries:
+        first = browser.get("/chat/coaching/").content.decode()
+    assert "Note 2" in first and "Note 1" in first and "Note 0" not in first and "Newest marks" not in first
+    with CaptureQueriesContext(connection) as older_queries:
+        rest = browser.get("/chat/coaching/" + _older_link(first)).content.decode()
+    assert "Note 0" in rest and "Note 2" not in rest and _older_link(rest) is None and "Newest marks" in rest
+    assert len(older_queries) == len(first_queries) <= 6  # the page's rows come with what they show
+    assert "Note 2" in browser.get("/chat/coaching/?cursor=edited").content.decode()  # a broken link: the newest
+    actions, link = [], ""
+    while link is not None:
+        page = browser.get("/live/audit/" + link).content.decode()
+        actions += re.findall(r"<td>(Started listening|Whispered to the agent)</td>", page)
+        link = _older_link(page)
+    assert actions == ["Whispered to the agent"] * 3 + ["Started listening"]  # newest first, each once
