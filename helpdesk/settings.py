@@ -131,6 +131,10 @@ TEMPLATES = [
 # Threads each process gives the live chat sockets' database calls (livelisten/dbthreads.py); each holds a pooled
 # session while it runs, so keep it under DB_POOL_MAX_SIZE (SQLite: always one).
 LIVELISTEN_DB_THREADS = env_int("LIVELISTEN_DB_THREADS", 4)
+# A chat with no line for this long ends by itself (its transcript goes on the ticket); a waiting chat's
+# round-robin offer passes to the next available agent when not accepted within LIVELISTEN_OFFER_SECONDS.
+LIVELISTEN_IDLE_END_MINUTES = env_int("LIVELISTEN_IDLE_END_MINUTES", 30)
+LIVELISTEN_OFFER_SECONDS = env_int("LIVELISTEN_OFFER_SECONDS", 60)
 
 # --- Database -------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()

@@ -2,9 +2,11 @@
 
 A process killed without closing its sockets leaves listen rows behind. They stop counting
 as listeners once stale (``selectors.LISTENER_FRESH_SECONDS``), but nobody would record the
-stop or tell the dashboard and the agent. Every chat socket pings every 25 s, so the first
-ping after ``LISTENER_SWEEP_SECONDS`` in each process sweeps: one query when there is
-nothing to do, and no scheduler to run beside Daphne.
+stop or tell the dashboard and the agent. Chats nobody finished, and offers nobody took,
+need the same kind of nudge (``services.upkeep``). Every chat socket pings every 25 s, so
+the first ping after ``LISTENER_SWEEP_SECONDS`` in each process sweeps: three queries when
+there is nothing to do, and no scheduler to run beside Daphne (``manage.py chat_upkeep``
+does the same from cron while nobody is connected).
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ def forget_sweeps() -> None:
 
 
 async def sweep_now_and_then() -> None:
-    """At most every ``LISTENER_SWEEP_SECONDS`` per process: forget listeners whose process died."""
+    """At most every ``LISTENER_SWEEP_SECONDS`` per process: forget listeners whose process died, end idle chats,
+    pass on offers not taken."""
     global _swept_at
     now = time.monotonic()
     if now - _swept_at < LISTENER_SWEEP_SECONDS:
         return
     _swept_at = now
-    try:
-        await on_chat_threads(services.listeners_sweep)()
-    except Exception:  # the next sweep tries again; a ping never fails for it
-        logger.exception("sweeping stale listeners failed")
+    for sweep in (services.listeners_sweep, services.sessions_end_idle, services.offers_pass_on):
+        try:
+            await on_chat_threads(sweep)()
+        except Exception:  # the next sweep tries again; a ping never fails for it
+            logger.exception("live chat upkeep (%s) failed", sweep.__name__)

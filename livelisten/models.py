@@ -39,6 +39,7 @@ class ChatSession(models.Model):
     )
     # Round-robin: the available agent this waiting session was offered to (anyone on the desk may still accept).
     offered_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    offered_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.WAITING)
     subject = models.CharField(max_length=200)
     last_seq = models.PositiveIntegerField(default=0)

@@ -19,6 +19,7 @@ from livelisten.services.sessions import (
     session_transfer,
 )
 from livelisten.services.socket_tickets import socket_ticket_issue, socket_ticket_redeem
+from livelisten.services.upkeep import offers_pass_on, sessions_end_idle
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -30,6 +31,7 @@ __all__ = [
     "listen_touch",
     "listeners_sweep",
     "message_post",
+    "offers_pass_on",
     "session_accept",
     "session_barge",
     "session_end",
@@ -37,6 +39,7 @@ __all__ = [
     "session_start",
     "session_transcript_email",
     "session_transfer",
+    "sessions_end_idle",
     "socket_ticket_issue",
     "socket_ticket_redeem",
     "whisper_post",

@@ -50,22 +50,31 @@ def _refuse_stale(session: ChatSession, version: int | None) -> None:
         )
 
 
-def _offer(session: ChatSession, *, now) -> None:
-    """Offer a waiting session to the available agent offered one longest ago (round-robin)."""
+def offer_to_next_agent(session: ChatSession, *, now, passing_from: int | None = None) -> bool:
+    """Offer a waiting session to the available agent offered one longest ago (round-robin): whether one was found.
+
+    ``passing_from``: the agent it was offered to, who did not take it (skipped). With nobody else
+    available the offer stays theirs; either way its clock starts again.
+    """
     candidates = (
         AgentChatSettings.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("user")
         .filter(available=True, user__is_active=True)
         .exclude(user_id=session.customer_id)
+        .exclude(user_id=passing_from)
         .order_by(F("last_offered_at").asc(nulls_first=True), "pk")[:10]
     )
     for row in candidates:
         if permissions.can_serve_chats(row.user):
             row.last_offered_at = now
             row.save(update_fields=["last_offered_at"])
-            session.offered_to = row.user
-            session.save(update_fields=["offered_to"])
-            return
+            session.offered_to, session.offered_at = row.user, now
+            session.save(update_fields=["offered_to", "offered_at"])
+            return True
+    if session.offered_to_id is not None:
+        session.offered_at = now
+        session.save(update_fields=["offered_at"])
+    return False
 
 
 @transaction.atomic
@@ -98,7 +107,7 @@ def session_start(*, actor: AbstractBaseUser, subject: str, body, ticket_referen
     session = ChatSession.objects.create(ticket=ticket, customer=actor, subject=subject_text[:200], created_at=now)
     session = lock_session(session.pk)
     append_message(session, kind=MessageKind.MESSAGE, sender=actor, role=SenderRole.CUSTOMER, body=text, ticket_event=first)
-    _offer(session, now=now)
+    offer_to_next_agent(session, now=now)
     announce_session(session, change=events.SESSION_STARTED)
     return session
 
@@ -153,8 +162,11 @@ def session_transfer(*, actor: AbstractBaseUser, session_id: int, agent_username
 
 
 @transaction.atomic
-def session_end(*, actor: AbstractBaseUser | None, session_id: int) -> ChatSession:
-    """End the chat (either side, or a support manager) and write its transcript on the ticket."""
+def session_end(*, actor: AbstractBaseUser | None, session_id: int, reason: str | None = None) -> ChatSession:
+    """End the chat (either side, a support manager, or the desk: ``actor`` None) and write its transcript on the ticket.
+
+    ``reason``: the system line everyone sees instead of "… ended the chat." (the desk's own endings).
+    """
     session = lock_session(session_id)
     if actor is not None:
         if not permissions.can_see_session(actor, session):
@@ -167,13 +179,13 @@ def session_end(*, actor: AbstractBaseUser | None, session_id: int) -> ChatSessi
         return session
     now = timezone.now()
     ender = _name(actor) if actor is not None else "The desk"
-    system_line(session, f"{ender} ended the chat.")
+    system_line(session, reason or f"{ender} ended the chat.")
     session.status = SessionStatus.ENDED
     session.ended_at = now
     session.ended_by = actor
-    session.offered_to = None
+    session.offered_to, session.offered_at = None, None
     session.version += 1
-    session.save(update_fields=["status", "ended_at", "ended_by", "offered_to", "version"])
+    session.save(update_fields=["status", "ended_at", "ended_by", "offered_to", "offered_at", "version"])
     _write_transcript(session, actor=actor)
     announce_session(session, change=events.SESSION_ENDED)
     return session
@@ -228,6 +240,7 @@ def agent_chat_settings_save(
     row, _ = AgentChatSettings.objects.select_for_update().get_or_create(user=actor)
     fields = []
     turned_available = bool(available) and not row.available
+    turned_away = available is not None and not available and row.available
     if available is not None:
         row.available = bool(available)
         fields.append("available")
@@ -238,7 +251,25 @@ def agent_chat_settings_save(
         row.save(update_fields=fields)
     if turned_available:
         _offer_waiting_to(actor, row)
+    if turned_away:
+        _pass_on_offers_of(actor)
     return row
+
+
+def _pass_on_offers_of(agent: AbstractBaseUser) -> None:
+    """An agent who stops taking chats: the chats offered to them go to the next available agent now."""
+    now = timezone.now()
+    offered = (
+        ChatSession.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("customer", "agent", "offered_to", "ticket", "ticket__organization")
+        .filter(status=SessionStatus.WAITING, offered_to=agent)
+        .order_by("created_at", "pk")
+    )
+    for session in offered:
+        if not offer_to_next_agent(session, now=now, passing_from=agent.pk):
+            session.offered_to, session.offered_at = None, None
+            session.save(update_fields=["offered_to", "offered_at"])
+        announce_session(session, change=events.SESSION_UPDATED)
 
 
 def _offer_waiting_to(agent: AbstractBaseUser, row: AgentChatSettings) -> None:
@@ -254,8 +285,8 @@ def _offer_waiting_to(agent: AbstractBaseUser, row: AgentChatSettings) -> None:
     if waiting is None:
         return
     now = timezone.now()
-    waiting.offered_to = agent
-    waiting.save(update_fields=["offered_to"])
+    waiting.offered_to, waiting.offered_at = agent, now
+    waiting.save(update_fields=["offered_to", "offered_at"])
     row.last_offered_at = now
     row.save(update_fields=["last_offered_at"])
     announce_session(waiting, change=events.SESSION_UPDATED)
