@@ -150,6 +150,23 @@ def console(request):
     )
 
 
+@agents_only
+def console_pane(request, session_id: str):
+    """One active chat of the agent's, to open in the console without a reload (a chat transferred to them)."""
+    session = selectors.session_get(user=request.user, session_id=session_id)
+    if session.agent_id != request.user.pk or session.status != SessionStatus.ACTIVE:
+        raise Http404("No such chat of yours.")
+    return render(
+        request,
+        "livelisten/_console_pane.html",
+        {
+            "pane": _pane(session, role="agent", user=request.user),
+            "colleagues": selectors.transfer_candidates(user=request.user),
+            "max_kb": MAX_BODY_BYTES // 1024,
+        },
+    )
+
+
 def _act(request, function, **kwargs):
     try:
         function(actor=request.user, **kwargs)

@@ -431,9 +431,8 @@
         } else if (frame.type === "session.started" || frame.type === "session.updated" || frame.type === "session.ended") {
           keep(frame.session);
           render();
-          if (mode === "queue" && frame.session.agent === me && frame.type === "session.updated" && !document.querySelector('[data-chat-pane][data-session="' + frame.session.id + '"]')) {
-            var note = document.querySelector("[data-console-note]");
-            if (note) { note.hidden = false; }
+          if (mode === "queue" && frame.session.agent === me && frame.session.status === "active" && frame.type === "session.updated") {
+            openTransferredPane(frame.session.id);
           }
         }
       },
@@ -448,6 +447,36 @@
         cell.textContent = age(cell.getAttribute("data-started"));
       });
     }, 10000);
+  }
+
+  /* A chat transferred to this agent opens in the console as it arrives: its pane is fetched and mounted. */
+  var opening = {};
+  function openTransferredPane(sessionId) {
+    var panes = document.querySelector("[data-chat-panes]");
+    if (!panes || opening[sessionId] || document.querySelector('[data-chat-pane][data-session="' + sessionId + '"]')) return;
+    opening[sessionId] = true;
+    var fallback = function () {
+      var note = document.querySelector("[data-console-note]");
+      if (note) note.hidden = false;
+    };
+    fetch("/chat/" + sessionId + "/pane/", { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (answer) {
+        if (!answer.ok) throw new Error("pane " + answer.status);
+        return answer.text();
+      })
+      .then(function (markup) {
+        if (document.querySelector('[data-chat-pane][data-session="' + sessionId + '"]')) return;
+        var holder = document.createElement("div");
+        holder.innerHTML = markup;
+        var scope = holder.querySelector("[data-chat-scope]");
+        if (!scope) throw new Error("no pane");
+        panes.appendChild(scope);
+        var none = document.querySelector("[data-no-chats]");
+        if (none) none.hidden = true;
+        Array.prototype.forEach.call(scope.querySelectorAll("[data-chat-pane]"), mountPane);
+      })
+      .catch(fallback)
+      .then(function () { delete opening[sessionId]; });
   }
 
   function start() {

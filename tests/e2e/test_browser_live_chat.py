@@ -94,3 +94,40 @@ def test_customer_agent_and_a_listening_manager(live_server_url, chromium, sign_
     stored = in_thread(lambda: list(ChatMessage.objects.order_by("seq").values_list("seq", flat=True)))
     assert stored == list(range(1, len(stored) + 1))
     assert problems == []
+
+
+def test_a_chat_transferred_to_an_agent_opens_in_their_console_without_a_reload(
+    live_server_url, chromium, sign_in, in_thread, agent, agent2, customer
+):
+    from livelisten import services
+
+    def start_and_accept():
+        session = services.session_start(actor=customer.user, subject="Invoice question", body="Why two invoices?")
+        return services.session_accept(actor=agent, session_id=session.pk).pk
+
+    session_id = in_thread(start_and_accept)
+    browser = chromium()
+    problems: list[str] = []
+    second = sign_in(browser.new_context(), "agent2", "pw-agent2")
+    second.on("pageerror", lambda error: problems.append(str(error)))
+    second.goto(f"{live_server_url}/chat/")
+    expect(second.locator("[data-no-chats]")).to_be_visible()
+    expect(second.locator("[data-session-list] [data-list-state]")).to_contain_text("Live.")
+
+    first = sign_in(browser.new_context(), "agent", "pw-agent")
+    first.goto(f"{live_server_url}/chat/")
+    first.locator(f"#transfer-{session_id}").select_option("agent2")
+    first.locator("button", has_text="Transfer").click()
+
+    pane = second.locator(f'[data-chat-pane][data-session="{session_id}"]')
+    expect(pane.locator("[data-chat-log]")).to_contain_text("Why two invoices?")  # the history, then live
+    expect(pane.locator("[data-chat-log]")).to_contain_text("transferred the chat to Sam Second.")
+    expect(pane.locator("[data-chat-state]")).to_contain_text("Connected")
+    expect(second.locator("[data-no-chats]")).to_be_hidden()
+    assert second.locator("[data-console-note]").is_hidden()
+    pane.locator("textarea").fill("I'm taking over: the second one is a duplicate.")
+    pane.locator("textarea").press("Enter")
+    expect(pane.locator("[data-chat-log]")).to_contain_text("the second one is a duplicate.")
+    bodies = in_thread(lambda: list(ChatMessage.objects.filter(session_id=session_id).values_list("body", flat=True)))
+    assert "I'm taking over: the second one is a duplicate." in bodies
+    assert second.locator("[data-chat-pane]").count() == 1 and problems == []

@@ -177,3 +177,16 @@ def test_the_coaching_list_and_the_listen_audit_page_back_to_the_first_entry(
         actions += re.findall(r"<td>(Started listening|Whispered to the agent)</td>", page)
         link = _older_link(page)
     assert actions == ["Whispered to the agent"] * 3 + ["Started listening"]  # newest first, each once
+
+
+def test_the_console_serves_one_pane_of_a_chat_transferred_in_to_its_agent_only(active_session, agent, agent2, chat_customer):
+    services.session_transfer(actor=agent, session_id=active_session.pk, agent_username="agent2")
+    answer = signed_in(agent2).get(f"/chat/{active_session.pk}/pane/")
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert f'data-session="{active_session.pk}"' in page and 'data-role="agent"' in page and "Transfer to" in page
+    assert "<html" not in page  # a fragment the console mounts
+    assert signed_in(agent).get(f"/chat/{active_session.pk}/pane/").status_code == 404  # no longer theirs
+    assert signed_in(chat_customer).get(f"/chat/{active_session.pk}/pane/").status_code == 404
+    services.session_end(actor=agent2, session_id=active_session.pk)
+    assert signed_in(agent2).get(f"/chat/{active_session.pk}/pane/").status_code == 404  # ended: nothing to open
