@@ -178,7 +178,8 @@ class TicketPanel:
 
     ``context`` gets the request and the ticket and returns the template's context, or
     None to show nothing; ``place`` is "banner" (above the conversation) or "side" (in
-    the properties column).
+    the properties column) of the desk's page, or "portal" (under the heading of the
+    customer's page in the portal).
     """
 
     name: str

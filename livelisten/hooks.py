@@ -33,6 +33,22 @@ def _starts(user) -> bool:
     return permissions.can_start_session(user)
 
 
+def _portal_chat_panel(request, ticket):
+    """On the customer's open request: chat about it live, or go back to the chat already open on it."""
+    from django.urls import reverse
+
+    from livelisten import permissions, selectors
+    from livelisten.services.sessions import OPEN_TICKET_STATUSES
+
+    user = request.user
+    if not permissions.can_start_session(user) or ticket.status not in OPEN_TICKET_STATUSES:
+        return None
+    live = selectors.live_session_on_ticket(user=user, ticket=ticket)
+    if live is not None:
+        return {"live_url": reverse("livelisten-portal:chat", args=[live.pk])}
+    return {"start_url": reverse("livelisten-portal:start") + f"?ticket={ticket.reference}"}
+
+
 def register() -> None:
     from livelisten.models import ChatSession
     from livelisten.routing import websocket_urlpatterns
@@ -48,6 +64,11 @@ def register() -> None:
     extensions.register_nav_link(extensions.NavLink(label="Live", url_name="livelisten:dashboard", visible=_listens))
     extensions.register_nav_link(
         extensions.NavLink(label="Chat with us", url_name="livelisten-portal:start", visible=_starts, portal=True)
+    )
+    extensions.register_ticket_panel(
+        extensions.TicketPanel(
+            name="chat", template="livelisten/_portal_ticket_chat.html", context=_portal_chat_panel, place="portal"
+        )
     )
     extensions.register_websocket_urls(websocket_urlpatterns)
     extensions.register_stale_renderer(ChatSession, _render_current)

@@ -87,6 +87,16 @@ def sessions_page(*, user, status: str | None, cursor: str | None, page_size: in
     return paginate(rows, sort=NEWEST_FIRST, cursor=cursor, page_size=page_size)
 
 
+def live_session_on_ticket(*, user, ticket) -> ChatSession | None:
+    """The viewer's waiting or active chat on this ticket, if any (the portal links back to it)."""
+    return (
+        visible_sessions(user=user)
+        .filter(ticket=ticket, status__in=(SessionStatus.WAITING, SessionStatus.ACTIVE))
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 def listeners_by_session(session_ids: list[int]) -> dict[int, list[dict[str, str]]]:
     """Who listens to each session now (one entry per person, however many windows): one query."""
     found: dict[int, dict[str, dict[str, str]]] = {}

@@ -74,12 +74,24 @@ def _pane(session, *, role: str, user) -> dict:
 
 @customer_only
 def portal_chat_start(request):
-    values = {"subject": "", "body": ""}
+    """A new chat, or one about an open request of the customer's (``ticket``, from that request's page)."""
+    source = request.POST if request.method == "POST" else request.GET
+    values = {"subject": source.get("subject", ""), "body": source.get("body", ""), "ticket": source.get("ticket", "")}
     errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {"subject": request.POST.get("subject", ""), "body": request.POST.get("body", "")}
+    about = None
+    if values["ticket"]:
         try:
-            session = services.session_start(actor=request.user, subject=values["subject"], body=values["body"])
+            about = desk_selectors.ticket_get(user=request.user, reference=values["ticket"])
+        except DomainError:
+            errors["ticket"] = "No such request of yours; start a new chat instead."
+    if request.method == "POST" and not errors:
+        try:
+            session = services.session_start(
+                actor=request.user,
+                subject=values["subject"],
+                body=values["body"],
+                ticket_reference=about.reference if about is not None else None,
+            )
         except DomainError as error:
             errors[error.field or "body"] = error.message
         else:
@@ -88,8 +100,8 @@ def portal_chat_start(request):
     return render(
         request,
         "livelisten/portal_start.html",
-        {"values": values, "errors": errors, "live_sessions": live, "max_kb": MAX_BODY_BYTES // 1024},
-        status=400 if errors else 200,
+        {"values": values, "errors": errors, "about": about, "live_sessions": live, "max_kb": MAX_BODY_BYTES // 1024},
+        status=400 if errors and (request.method == "POST" or "ticket" in errors) else 200,
     )
 
 

@@ -190,3 +190,27 @@ def test_the_console_serves_one_pane_of_a_chat_transferred_in_to_its_agent_only(
     assert signed_in(chat_customer).get(f"/chat/{active_session.pk}/pane/").status_code == 404
     services.session_end(actor=agent2, session_id=active_session.pk)
     assert signed_in(agent2).get(f"/chat/{active_session.pk}/pane/").status_code == 404  # ended: nothing to open
+
+
+def test_the_customer_chats_about_an_open_request_from_its_page(chat_customer, customer, customer2, make_ticket, agent):
+    from helpdesk import services as desk_services
+
+    own = make_ticket(requester=customer, subject="Invoice twice")
+    browser = signed_in(chat_customer)
+    page = browser.get(f"/portal/tickets/{own.reference}/").content.decode()
+    assert f'href="/portal/chat/?ticket={own.reference}"' in page and "Chat about this request" in page
+    start = browser.get(f"/portal/chat/?ticket={own.reference}").content.decode()
+    assert "About your request" in start and "Invoice twice" in start and 'id="chat-subject"' not in start
+    answer = browser.post("/portal/chat/", {"ticket": own.reference, "body": "Why was I billed twice?"})
+    session = ChatSession.objects.get()
+    assert answer.status_code == 302 and session.ticket == own  # no new ticket: the chat is on the request
+    page = browser.get(f"/portal/tickets/{own.reference}/").content.decode()
+    assert f'href="/portal/chat/{session.pk}/"' in page and "Chat about this request" not in page
+
+    others = make_ticket(requester=customer2)
+    refused = browser.post("/portal/chat/", {"ticket": others.reference, "body": "Let me in"})
+    assert refused.status_code == 400 and b"No such request of yours" in refused.content
+    assert ChatSession.objects.count() == 1  # nothing started
+    desk_services.ticket_update(actor=agent, ticket=own, status="solved")
+    services.session_end(actor=chat_customer, session_id=session.pk)
+    assert "Chat about this request" not in browser.get(f"/portal/tickets/{own.reference}/").content.decode()
