@@ -10,6 +10,7 @@ urlpatterns = [
     path("metrics/", metrics.metrics, name="metrics"),
     path("metrics.csv", metrics.metrics_csv, name="metrics_csv"),
     path("raise/<str:reference>/", raise_form.raise_escalation, name="raise"),
+    path("raise/<str:reference>/link/", raise_form.link_by_reference, name="link_by_reference"),
     path("<str:reference>/", detail.detail, name="detail"),
     path("<str:reference>/act/", detail.act, name="act"),
     path("<str:reference>/comment/", detail.comment, name="comment"),

@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from escalations import permissions, selectors, services
 from escalations.models import Severity
-from escalations.views._common import desk_only
+from escalations.views._common import desk_only, safe_next
 from helpdesk import selectors as desk_selectors
-from helpdesk.errors import DomainError, NotFound
+from helpdesk.errors import DomainError, InvalidInput, NotFound
 
 
 class RaiseForm(forms.Form):
@@ -71,11 +72,8 @@ def _known(request, ticket, feature_id: int | None):
     return of_feature, similar, linked
 
 
-@desk_only
-def raise_escalation(request, reference: str):
-    ticket = _ticket(request, reference)
-    if not permissions.can_raise_escalations(request.user):
-        return render(request, "escalations/raise.html", {"ticket": ticket, "refused": True}, status=403)
+def _setup(request, ticket):
+    """What both forms of the page need: the rest of an inbox selection, the features, the known escalations."""
     # More tickets from the inbox's bulk bar ("Pull the cord…" on a selection): linked as well.
     also_refs = (request.POST.getlist("also") if request.method == "POST" else request.GET.getlist("also"))[:99]
     also = [t for t in desk_selectors.tickets_by_references(user=request.user, references=also_refs) if t.pk != ticket.pk]
@@ -83,6 +81,39 @@ def raise_escalation(request, reference: str):
     chosen_key = request.POST.get("feature") or (ticket.feature.key if ticket.feature_id else "")
     chosen = next((f for f in features if f.key == chosen_key), None)
     of_feature, similar, linked = _known(request, ticket, chosen.pk if chosen else None)
+    return also, features, chosen_key, chosen, of_feature, similar, linked
+
+
+def _page(request, ticket, *, form, also, chosen, of_feature, similar, linked, status: int, link_error="", link_value=""):
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "of_feature": of_feature,
+        "similar": similar,
+        "chosen": chosen,
+        "already_linked": len(linked),
+        "also": also,
+        "link_error": link_error,
+        "link_value": link_value,
+        "back": reverse("helpdesk:ticket_detail", args=[ticket.reference]),
+    }
+    return render(request, "escalations/raise.html", context, status=status)
+
+
+def _blank_form(ticket, *, features, chosen_key, must_insist: bool) -> RaiseForm:
+    return RaiseForm(
+        initial={"feature": chosen_key, "severity": Severity.BLOCKING, "title": ticket.subject},
+        features=features,
+        must_insist=must_insist,
+    )
+
+
+@desk_only
+def raise_escalation(request, reference: str):
+    ticket = _ticket(request, reference)
+    if not permissions.can_raise_escalations(request.user):
+        return render(request, "escalations/raise.html", {"ticket": ticket, "refused": True}, status=403)
+    also, features, chosen_key, chosen, of_feature, similar, linked = _setup(request, ticket)
     must_insist = bool(of_feature or similar)
     if request.method == "POST":
         form = RaiseForm(request.POST, features=features, must_insist=must_insist)
@@ -113,20 +144,46 @@ def raise_escalation(request, reference: str):
                 return redirect("helpdesk:ticket_detail", reference=ticket.reference)
         status = 400
     else:
-        form = RaiseForm(
-            initial={"feature": chosen_key, "severity": Severity.BLOCKING, "title": ticket.subject},
-            features=features,
-            must_insist=must_insist,
-        )
+        form = _blank_form(ticket, features=features, chosen_key=chosen_key, must_insist=must_insist)
         status = 200
-    context = {
-        "ticket": ticket,
-        "form": form,
-        "of_feature": of_feature,
-        "similar": similar,
-        "chosen": chosen,
-        "already_linked": len(linked),
-        "also": also,
-        "back": reverse("helpdesk:ticket_detail", args=[ticket.reference]),
-    }
-    return render(request, "escalations/raise.html", context, status=status)
+    return _page(
+        request, ticket, form=form, also=also, chosen=chosen, of_feature=of_feature, similar=similar, linked=linked, status=status
+    )
+
+
+@desk_only
+@require_POST
+def link_by_reference(request, reference: str):
+    """Link the ticket (and the rest of a selection) to an escalation the agent names, known or not to the page."""
+    ticket = _ticket(request, reference)
+    typed = request.POST.get("escalation", "").strip()
+    also, features, chosen_key, chosen, of_feature, similar, linked = _setup(request, ticket)
+    try:
+        if not typed:
+            raise InvalidInput("Name the escalation, such as ESC-12.", field="escalation")
+        escalation = selectors.escalation_get(user=request.user, reference=typed)
+        _, created = services.escalation_link(actor=request.user, escalation=escalation, ticket=ticket)
+        for other in also:
+            services.escalation_link(actor=request.user, escalation=escalation, ticket=other)
+    except DomainError as exc:
+        message = f"No escalation {typed}." if isinstance(exc, NotFound) else exc.message
+        form = _blank_form(ticket, features=features, chosen_key=chosen_key, must_insist=bool(of_feature or similar))
+        status = 404 if isinstance(exc, NotFound) else (403 if exc.http_status == 403 else 400)
+        return _page(
+            request,
+            ticket,
+            form=form,
+            also=also,
+            chosen=chosen,
+            of_feature=of_feature,
+            similar=similar,
+            linked=linked,
+            status=status,
+            link_error=message,
+            link_value=typed,
+        )
+    if created:
+        messages.success(request, f"{ticket.reference} is linked to {escalation.reference}.")
+    else:
+        messages.info(request, f"{ticket.reference} was already linked to {escalation.reference}.")
+    return redirect(safe_next(request, reverse("helpdesk:ticket_detail", args=[ticket.reference])))

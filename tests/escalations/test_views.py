@@ -70,6 +70,26 @@ def test_the_cord_page_offers_what_is_known_before_a_new_one(agent_client, agent
     assert made.status_code == 302 and Escalation.objects.count() == 2
 
 
+def test_the_cord_page_links_an_escalation_named_by_reference(agent_client, agent, feature, other_feature, make_ticket):
+    unrelated = raise_on(make_ticket(subject="Login loops", feature=other_feature), other_feature, agent, title="Login loop")
+    ticket = make_ticket(subject="Cannot sign in since Monday", feature=feature)
+    also = make_ticket(subject="Same here", feature=feature)
+    url = reverse("escalations:link_by_reference", args=[ticket.reference])
+    status, html = page(agent_client, reverse("escalations:raise", args=[ticket.reference]))
+    assert status == 200 and 'id="link-escalation"' in html
+    missing = agent_client.post(url, {"escalation": "ESC-99999"})
+    assert missing.status_code == 404 and "No escalation ESC-99999." in missing.content.decode()
+    assert 'value="ESC-99999"' in missing.content.decode()  # what was typed stays
+    empty = agent_client.post(url, {"escalation": " "})
+    assert empty.status_code == 400 and "Name the escalation" in empty.content.decode()
+    assert not EscalationLink.objects.filter(ticket=ticket).exists()
+    linked = agent_client.post(
+        url, {"escalation": unrelated.reference.lower(), "also": [also.reference], "next": "https://elsewhere.test/"}
+    )
+    assert linked.status_code == 302 and linked["Location"] == reverse("helpdesk:ticket_detail", args=[ticket.reference])
+    assert set(EscalationLink.objects.filter(escalation=unrelated).values_list("ticket_id", flat=True)) >= {ticket.pk, also.pk}
+
+
 def test_the_cord_form_names_bad_fields_and_keeps_what_was_typed(agent_client, ticket, feature):
     url = reverse("escalations:raise", args=[ticket.reference])
     response = agent_client.post(url, {"feature": "", "severity": "catastrophic", "title": "", "customer_impact": "Typed words"})
@@ -119,7 +139,9 @@ def test_the_escalation_page_offers_each_role_its_actions(client, agent, product
     client.force_login(product_manager)
     _, html = page(client, url)
     assert 'data-action="acknowledge"' in html and 'data-action="reject"' in html
-    done = client.post(reverse("escalations:act", args=[escalation.reference]), {"action": "acknowledge", "version": escalation.version})
+    done = client.post(
+        reverse("escalations:act", args=[escalation.reference]), {"action": "acknowledge", "version": escalation.version}
+    )
     assert done.status_code == 302
     missing = client.post(reverse("escalations:act", args=[escalation.reference]), {"action": "reject", "note": "  "})
     assert missing.status_code == 400 and "Write the reason." in missing.content.decode()
