@@ -6,6 +6,7 @@ Then the customer's process is killed mid-session and started again, and then Re
 is; the clients reconnect with ``?after=<last seq>`` and resend what was never
 echoed, as the pages do. Every client must end with every line it may see exactly
 once and in order, and the database with gapless numbers and each client_id once.
+Last, listeners that stop reading must not hold up the customer and the agent.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.db import connection
 
 from livelisten.models import ChatMessage
 from tests.e2e.conftest import ROOT, _database_env, _free_port, _wait_until_up
-from tests.e2e.wsclient import RawWebSocket
+from tests.e2e.wsclient import Closed, RawWebSocket
 from tests.helpdesk.test_consumers import session_cookie
 from tests.livelisten.conftest import active_session, chat_customer, listener, start_chat, waiting_session  # noqa: F401
 
@@ -273,3 +274,61 @@ def test_lines_cross_processes_and_survive_a_killed_process_and_a_redis_restart(
         expected = visible_to_customer if client is customer else list(range(1, stored + 1))
         assert seqs == expected, client.name
         assert not client.pending, f"{client.name} never saw its own lines echoed: {list(client.pending)}"
+
+
+def test_listeners_that_stop_reading_never_hold_up_the_customer_or_the_agent(
+    tmp_path, active_session, chat_customer, agent, listener
+):
+    """Two listeners on the participants' own process stop reading (their TCP windows fill); the chat goes on."""
+    import socket
+
+    _needs_postgresql_and_redis()
+    cookies = {who: session_cookie(user).decode() for who, user in (("c", chat_customer), ("a", agent), ("l", listener))}
+    redis = Redis(tmp_path)
+    redis.start()
+    server = Daphne(tmp_path, redis, "only")
+    clients: list[ChatClient] = []
+    try:
+        server.start()
+        sid = active_session.pk
+        path = f"/ws/sessions/{sid}/"
+        customer = ChatClient("customer", cookies["c"], path, session_id=sid, sees_whispers=False)
+        agent_client = ChatClient("agent", cookies["a"], path, session_id=sid, sees_whispers=True)
+        stuck = [
+            ChatClient(f"stuck listener {n}", cookies["l"], path + "listen/", session_id=sid, sees_whispers=True) for n in (1, 2)
+        ]
+        clients = [customer, agent_client, *stuck]
+        for client in clients:
+            client.connect(server)
+        for client in stuck:
+            client.ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        settle([customer, agent_client], 2)
+
+        # 1 MB to each listener, who reads none of it: past what the kernel buffers for them. A connection
+        # may send 20 lines in 10 s, so the customer writes from 10 windows at once.
+        windows = [ChatClient(f"customer window {n}", cookies["c"], path, session_id=sid, sees_whispers=False) for n in range(10)]
+        clients += windows
+        for window in windows:
+            window.connect(server)
+        padding = "x" * 7000
+        for number in range(150):
+            windows[number % 10].send("message", f"customer {number} {padding}", f"c-{number}")
+        stored = 2 + 150
+        for reader in (*windows, customer, agent_client):
+            reader.pump(until_seq=stored, timeout=60)
+        assert [f["seq"] for f in agent_client.lines] == list(range(1, stored + 1))
+
+        for client in stuck:  # they read at last: everything, once, in order
+            client.ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # a 4 KB window reads slowly
+            try:
+                client.pump(until_seq=stored, timeout=60)
+            except (ConnectionError, Closed):
+                # Daphne drops a socket that answers no ping for 30 s; the page reconnects with ?after=.
+                client.connect(server)
+                client.pump(until_seq=stored, timeout=60)
+            assert [f["seq"] for f in client.lines] == list(range(1, stored + 1)) and client.duplicates == 0
+    finally:
+        for client in clients:
+            client.drop()
+        server.stop()
+        redis.stop()
