@@ -536,3 +536,86 @@ async def test_opening_a_socket_keeps_what_the_sessions_announcements_need(activ
     await frames(ws, 2)
     assert (active_session.pk, active_session.ticket_id, active_session.customer_id) in selectors._static
     await ws.disconnect()
+
+
+async def test_a_socket_ticket_stands_for_the_cookie_on_the_listen_and_dashboard_sockets(active_session, listener, chat_customer):
+    issue = database_sync_to_async(services.socket_ticket_issue)
+    key = await issue(actor=listener, session_id=active_session.pk)
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/listen/?ticket={key}")
+    assert [f["type"] for f in await frames(ws, 3)] == ["message", "message", "live"]
+    await ws.disconnect()
+    dashboard_key = await issue(actor=listener, session_id=active_session.pk)
+    live = await open_socket(f"/ws/live/?ticket={dashboard_key}")
+    first = await live.receive_json_from(timeout=5)
+    assert first["type"] == "sessions" and [s["id"] for s in first["sessions"]] == [active_session.pk]
+    await live.disconnect()
+    customers_key = await issue(actor=chat_customer, session_id=active_session.pk)
+    refused = await open_socket(f"/ws/live/?ticket={customers_key}")
+    assert await closed_with(refused) == 4403  # the ticket is the customer's rights, no more
+
+
+async def test_a_listener_resumes_with_after_and_gets_only_what_followed(active_session, agent, listener):
+    path = f"/ws/sessions/{active_session.pk}/listen/"
+    for number in range(3):
+        await database_sync_to_async(services.message_post)(actor=agent, session_id=active_session.pk, body=f"line {number}")
+    await database_sync_to_async(services.whisper_post)(actor=listener, session_id=active_session.pk, body="psst")
+    ws = await open_socket(f"{path}?after=3", listener)
+    replay = await frames(ws, 4)
+    assert [(f["type"], f.get("seq")) for f in replay] == [("message", 4), ("message", 5), ("message", 6), ("live", 6)]
+    assert replay[2]["kind"] == "whisper"
+    await ws.disconnect()
+    bad = await open_socket(f"{path}?after=minus-one", listener)
+    error = await bad.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["code"] == "invalid" and "after" in error["detail"]
+    assert await closed_with(bad) == 4400
+
+
+async def test_anyone_granted_listen_session_in_the_admin_may_listen(active_session, make_user):
+    from django.contrib.auth.models import Permission
+
+    def grant():
+        executive = make_user("ceo", role=None, first_name="Chris", last_name="Chief")
+        executive.user_permissions.add(Permission.objects.get(codename="listen_session", content_type__app_label="livelisten"))
+        return executive
+
+    executive = await database_sync_to_async(grant)()
+    live = await open_socket("/ws/live/", executive)
+    assert (await live.receive_json_from(timeout=5))["type"] == "sessions"
+    ws = await open_socket(f"/ws/sessions/{active_session.pk}/listen/", executive)
+    assert [f["type"] for f in await frames(ws, 3)] == ["message", "message", "live"]
+    for socket in (live, ws):
+        await socket.disconnect()
+
+
+async def test_signing_out_closes_that_browsers_chat_sockets_only(active_session, chat_customer, agent, listener):
+    from django.test import Client
+
+    def signed_in_browser(user):
+        browser = Client()
+        browser.force_login(user)
+        return browser, f"sessionid={browser.cookies['sessionid'].value}".encode()
+
+    path = f"/ws/sessions/{active_session.pk}/"
+    sockets = {}
+    for name, user, suffix in (("agent", agent, ""), ("listener", listener, "listen/"), ("customer", chat_customer, "")):
+        browser, cookie = await database_sync_to_async(signed_in_browser)(user)
+        ws = WebsocketCommunicator(application, path + suffix, headers=[HOST, ORIGIN, (b"cookie", cookie)])
+        assert (await ws.connect(timeout=5))[0]
+        sockets[name] = (browser, ws)
+    dashboard_browser, dashboard_cookie = await database_sync_to_async(signed_in_browser)(listener)
+    dashboard = WebsocketCommunicator(application, "/ws/live/", headers=[HOST, ORIGIN, (b"cookie", dashboard_cookie)])
+    assert (await dashboard.connect(timeout=5))[0]
+    await dashboard.receive_json_from(timeout=5)
+
+    for name in ("agent", "listener"):
+        browser, ws = sockets[name]
+        assert (await database_sync_to_async(browser.post)("/accounts/logout/")).status_code == 302
+        assert await closed_with(ws) == 4401, name
+    # The listener's other browser (the dashboard) and the customer are still connected.
+    await dashboard.send_json_to({"type": "ping"})
+    assert (await until(dashboard, lambda f: f["type"] == "pong"))["type"] == "pong"
+    customer_ws = sockets["customer"][1]
+    await customer_ws.send_json_to({"type": "ping"})
+    assert (await until(customer_ws, lambda f: f["type"] == "pong"))["type"] == "pong"
+    await customer_ws.disconnect()
+    await dashboard.disconnect()
