@@ -80,6 +80,11 @@ class MessageListOutput(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next (later) messages, or null.")
 
 
+class TranscriptEmailOutput(serializers.Serializer):
+    queued = serializers.BooleanField(help_text="Always true: the outbox sends it.")
+    to = serializers.ListField(child=serializers.EmailField(), help_text="Where it goes: the customer's address.")
+
+
 class SocketTicketOutput(serializers.Serializer):
     ticket = serializers.CharField(help_text="Use once within 30 seconds as `?ticket=` on a chat socket.")
 

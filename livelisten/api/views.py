@@ -190,11 +190,12 @@ class TranscriptEmailView(ApiView):
         summary="Email me the transcript (the chat's customer)",
         parameters=[SESSION_ID],
         request=None,
-        responses={202: OpenApiTypes.OBJECT, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={201: s.TranscriptEmailOutput, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="Queues an email of the customer's transcript (no whispers) to the chat's customer: 201, `to` the address.",
     )
     def post(self, request: Request, session_id: str) -> Response:
-        services.session_transcript_email(actor=request.user, session_id=session_id)
-        return Response({"queued": True}, status=http.HTTP_202_ACCEPTED)
+        email = services.session_transcript_email(actor=request.user, session_id=session_id)
+        return Response({"queued": True, "to": list(email.to)}, status=http.HTTP_201_CREATED)
 
 
 class SessionCoachingView(ApiView):
