@@ -20,6 +20,8 @@ from livelisten.dbthreads import on_chat_threads
 logger = logging.getLogger(__name__)
 
 LISTENER_SWEEP_SECONDS = 30.0
+# Chats a ping ends or offers on at most (the command takes larger batches): the socket that pings waits for it.
+PING_BATCH = 10
 
 _swept_at = float("-inf")
 
@@ -38,8 +40,12 @@ async def sweep_now_and_then() -> None:
     if now - _swept_at < LISTENER_SWEEP_SECONDS:
         return
     _swept_at = now
-    for sweep in (services.listeners_sweep, services.sessions_end_idle, services.offers_pass_on):
+    for sweep, options in (
+        (services.listeners_sweep, {}),
+        (services.sessions_end_idle, {"batch": PING_BATCH}),
+        (services.offers_pass_on, {"batch": PING_BATCH}),
+    ):
         try:
-            await on_chat_threads(sweep)()
+            await on_chat_threads(sweep)(**options)
         except Exception:  # the next sweep tries again; a ping never fails for it
             logger.exception("live chat upkeep (%s) failed", sweep.__name__)

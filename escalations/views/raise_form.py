@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -162,9 +163,10 @@ def link_by_reference(request, reference: str):
         if not typed:
             raise InvalidInput("Name the escalation, such as ESC-12.", field="escalation")
         escalation = selectors.escalation_get(user=request.user, reference=typed)
-        _, created = services.escalation_link(actor=request.user, escalation=escalation, ticket=ticket)
-        for other in also:
-            services.escalation_link(actor=request.user, escalation=escalation, ticket=other)
+        with transaction.atomic():  # the whole selection or none of it: the error names one field
+            _, created = services.escalation_link(actor=request.user, escalation=escalation, ticket=ticket)
+            for other in also:
+                services.escalation_link(actor=request.user, escalation=escalation, ticket=other)
     except DomainError as exc:
         message = f"No escalation {typed}." if isinstance(exc, NotFound) else exc.message
         form = _blank_form(ticket, features=features, chosen_key=chosen_key, must_insist=bool(of_feature or similar))

@@ -54,7 +54,8 @@ def offer_to_next_agent(session: ChatSession, *, now, passing_from: int | None =
     """Offer a waiting session to the available agent offered one longest ago (round-robin): whether one was found.
 
     ``passing_from``: the agent it was offered to, who did not take it (skipped). With nobody else
-    available the offer stays theirs; either way its clock starts again.
+    available the offer stays theirs while they still take chats (its clock starts again);
+    otherwise the chat waits for anyone.
     """
     candidates = (
         AgentChatSettings.objects.select_for_update(skip_locked=True, of=("self",))
@@ -72,9 +73,17 @@ def offer_to_next_agent(session: ChatSession, *, now, passing_from: int | None =
             session.save(update_fields=["offered_to", "offered_at"])
             return True
     if session.offered_to_id is not None:
-        session.offered_at = now
-        session.save(update_fields=["offered_at"])
+        if _still_takes_chats(session.offered_to_id):
+            session.offered_at = now
+        else:
+            session.offered_to, session.offered_at = None, None
+        session.save(update_fields=["offered_to", "offered_at"])
     return False
+
+
+def _still_takes_chats(user_id: int) -> bool:
+    row = AgentChatSettings.objects.select_related("user").filter(user_id=user_id, available=True, user__is_active=True).first()
+    return row is not None and permissions.can_serve_chats(row.user)
 
 
 @transaction.atomic

@@ -116,3 +116,47 @@ async def test_a_socket_ping_runs_the_upkeep_now_and_then(monkeypatch):
     await housekeeping.sweep_now_and_then()
     await housekeeping.sweep_now_and_then()  # within LISTENER_SWEEP_SECONDS: nothing more
     assert ran == ["listeners_sweep", "sessions_end_idle", "offers_pass_on"]
+
+
+def test_waiting_chats_offered_to_nobody_are_offered_once_someone_is_available(start_chat, agent):
+    older, newer = start_chat(subject="First"), start_chat(subject="Second")
+    assert services.offers_pass_on() == 0  # nobody available
+    services.agent_chat_settings_save(actor=agent, available=True)  # takes the oldest at once
+    older.refresh_from_db(), newer.refresh_from_db()
+    assert older.offered_to == agent and newer.offered_to is None
+    assert services.offers_pass_on() == 1
+    newer.refresh_from_db()
+    assert newer.offered_to == agent
+
+
+@override_settings(LIVELISTEN_OFFER_SECONDS=60)
+def test_an_offer_to_an_agent_who_went_away_is_not_kept(start_chat, agent, agent2):
+    from livelisten.models import AgentChatSettings
+
+    services.agent_chat_settings_save(actor=agent, available=True)
+    session = start_chat()
+    # As when the agent's hand-on skipped this chat because it was locked at that moment (a line being stored).
+    AgentChatSettings.objects.filter(user=agent).update(available=False)
+    assert services.offers_pass_on() == 0  # nobody else: it waits for anyone, not for the agent who left
+    session.refresh_from_db()
+    assert session.offered_to is None and session.offered_at is None
+    services.agent_chat_settings_save(actor=agent2, available=True)
+    assert ChatSession.objects.get(pk=session.pk).offered_to == agent2
+
+
+@override_settings(LIVELISTEN_IDLE_END_MINUTES=30)
+def test_one_chat_that_cannot_end_does_not_keep_the_others_open(start_chat, monkeypatch):
+    from livelisten.services import upkeep
+
+    broken, fine = start_chat(subject="Broken"), start_chat(subject="Fine")
+    real_end = upkeep.session_end
+
+    def end(*, session_id, **kwargs):
+        if session_id == broken.pk:
+            raise RuntimeError("the ticket is broken")
+        return real_end(session_id=session_id, **kwargs)
+
+    monkeypatch.setattr(upkeep, "session_end", end)
+    assert services.sessions_end_idle(now=later(minutes=31)) == 1
+    assert ChatSession.objects.get(pk=fine.pk).status == "ended"
+    assert ChatSession.objects.get(pk=broken.pk).status == "waiting"
