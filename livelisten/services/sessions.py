@@ -275,9 +275,7 @@ def _pass_on_offers_of(agent: AbstractBaseUser) -> None:
         .order_by("created_at", "pk")
     )
     for session in offered:
-        if not offer_to_next_agent(session, now=now, passing_from=agent.pk):
-            session.offered_to, session.offered_at = None, None
-            session.save(update_fields=["offered_to", "offered_at"])
+        offer_to_next_agent(session, now=now, passing_from=agent.pk)  # nobody else: it waits for anyone
         announce_session(session, change=events.SESSION_UPDATED)
 
 
