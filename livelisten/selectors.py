@@ -65,11 +65,15 @@ def sessions_list(
         rows = rows.exclude(status=SessionStatus.ENDED)
     if agent is not None:
         rows = rows.filter(agent=agent)
-    if status:
-        if status not in SessionStatus.values:
-            raise InvalidInput("status is waiting, active or ended.", field="status")
-        rows = rows.filter(status=status)
-    return list(rows.order_by("-created_at", "-pk")[:limit])
+    return list(_with_status(rows, status).order_by("-created_at", "-pk")[:limit])
+
+
+def _with_status(rows: QuerySet[ChatSession], status: str | None) -> QuerySet[ChatSession]:
+    if not status:
+        return rows
+    if status not in SessionStatus.values:
+        raise InvalidInput("status is waiting, active or ended.", field="status")
+    return rows.filter(status=status)
 
 
 # Keyset orders for the API's lists (contract: `{"results", "next"}`, no OFFSET).
@@ -79,12 +83,7 @@ IN_ORDER = SortKey((("seq", False),))
 
 def sessions_page(*, user, status: str | None, cursor: str | None, page_size: int) -> Page[ChatSession]:
     """Every session the viewer may see, newest first, one page at a time (ended ones included, however old)."""
-    rows = visible_sessions(user=user)
-    if status:
-        if status not in SessionStatus.values:
-            raise InvalidInput("status is waiting, active or ended.", field="status")
-        rows = rows.filter(status=status)
-    return paginate(rows, sort=NEWEST_FIRST, cursor=cursor, page_size=page_size)
+    return paginate(_with_status(visible_sessions(user=user), status), sort=NEWEST_FIRST, cursor=cursor, page_size=page_size)
 
 
 def live_session_on_ticket(*, user, ticket) -> ChatSession | None:
@@ -269,31 +268,22 @@ def member_ids(session_id: int) -> set[int]:
 
 def messages_after(*, session_id: int, after: int, role: str | None, limit: int | None = None) -> list[ChatMessage]:
     """Lines numbered above ``after`` that someone in ``role`` may see, in order (customers: no whispers)."""
-    rows = ChatMessage.objects.filter(session_id=session_id, seq__gt=after).select_related("sender").order_by("seq")
-    if not permissions.can_see_whispers(role):
-        rows = rows.exclude(kind=MessageKind.WHISPER)
+    rows = _lines_seen_by(role, session_id=session_id).filter(seq__gt=after).order_by("seq")
     if limit is not None:
         rows = rows[:limit]
     return list(rows)
 
 
-def transcript(*, user, session_id) -> list[ChatMessage]:
-    """The caller's visible transcript (the customer's has no whispers)."""
-    session = session_get(user=user, session_id=session_id)
-    role = permissions.role_in(user, session)
-    if role is None:
-        role = "listener"
-    return messages_after(session_id=session.pk, after=0, role=role)
+def _lines_seen_by(role: str | None, *, session_id: int) -> QuerySet[ChatMessage]:
+    rows = ChatMessage.objects.filter(session_id=session_id).select_related("sender")
+    return rows if permissions.can_see_whispers(role) else rows.exclude(kind=MessageKind.WHISPER)
 
 
 def transcript_page(*, user, session_id, cursor: str | None, page_size: int) -> Page[ChatMessage]:
     """The caller's visible transcript, in order, one page at a time."""
     session = session_get(user=user, session_id=session_id)
     role = permissions.role_in(user, session) or "listener"
-    rows = ChatMessage.objects.filter(session_id=session.pk).select_related("sender")
-    if not permissions.can_see_whispers(role):
-        rows = rows.exclude(kind=MessageKind.WHISPER)
-    return paginate(rows, sort=IN_ORDER, cursor=cursor, page_size=page_size)
+    return paginate(_lines_seen_by(role, session_id=session.pk), sort=IN_ORDER, cursor=cursor, page_size=page_size)
 
 
 def shows_listeners(agent_id: int | None) -> bool:
@@ -316,10 +306,6 @@ def visible_coaching_marks(*, user) -> QuerySet[CoachingMark]:
     if not permissions.can_serve_chats(user):
         return rows.none()
     return rows.filter(agent=user, session__status=SessionStatus.ENDED)
-
-
-def coaching_marks(*, user, limit: int = 200) -> list[CoachingMark]:
-    return list(visible_coaching_marks(user=user).order_by("-created_at", "-pk")[:limit])
 
 
 def coaching_marks_unseen_count(*, user) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.db import transaction
@@ -73,40 +76,55 @@ def _known(request, ticket, feature_id: int | None):
     return of_feature, similar, linked
 
 
-def _setup(request, ticket):
-    """What both forms of the page need: the rest of an inbox selection, the features, the known escalations."""
-    # More tickets from the inbox's bulk bar ("Pull the cord…" on a selection): linked as well.
-    also_refs = (request.POST.getlist("also") if request.method == "POST" else request.GET.getlist("also"))[:99]
-    also = [t for t in desk_selectors.tickets_by_references(user=request.user, references=also_refs) if t.pk != ticket.pk]
-    features = list(selectors.features_visible_to(request.user))
-    chosen_key = request.POST.get("feature") or (ticket.feature.key if ticket.feature_id else "")
-    chosen = next((f for f in features if f.key == chosen_key), None)
-    of_feature, similar, linked = _known(request, ticket, chosen.pk if chosen else None)
-    return also, features, chosen_key, chosen, of_feature, similar, linked
+@dataclass
+class _CordPage:
+    """What both forms of the page need: the ticket, the rest of an inbox selection, the features, what is known."""
 
+    ticket: Any
+    also: list
+    features: list
+    chosen_key: str
+    chosen: Any
+    of_feature: list
+    similar: list
+    linked: set
 
-def _page(request, ticket, *, form, also, chosen, of_feature, similar, linked, status: int, link_error="", link_value=""):
-    context = {
-        "ticket": ticket,
-        "form": form,
-        "of_feature": of_feature,
-        "similar": similar,
-        "chosen": chosen,
-        "already_linked": len(linked),
-        "also": also,
-        "link_error": link_error,
-        "link_value": link_value,
-        "back": reverse("helpdesk:ticket_detail", args=[ticket.reference]),
-    }
-    return render(request, "escalations/raise.html", context, status=status)
+    @classmethod
+    def load(cls, request, ticket) -> _CordPage:
+        # More tickets from the inbox's bulk bar ("Pull the cord…" on a selection): linked as well.
+        also_refs = (request.POST.getlist("also") if request.method == "POST" else request.GET.getlist("also"))[:99]
+        also = [t for t in desk_selectors.tickets_by_references(user=request.user, references=also_refs) if t.pk != ticket.pk]
+        features = list(selectors.features_visible_to(request.user))
+        chosen_key = request.POST.get("feature") or (ticket.feature.key if ticket.feature_id else "")
+        chosen = next((f for f in features if f.key == chosen_key), None)
+        of_feature, similar, linked = _known(request, ticket, chosen.pk if chosen else None)
+        return cls(ticket, also, features, chosen_key, chosen, of_feature, similar, linked)
 
+    @property
+    def must_insist(self) -> bool:
+        return bool(self.of_feature or self.similar)
 
-def _blank_form(ticket, *, features, chosen_key, must_insist: bool) -> RaiseForm:
-    return RaiseForm(
-        initial={"feature": chosen_key, "severity": Severity.BLOCKING, "title": ticket.subject},
-        features=features,
-        must_insist=must_insist,
-    )
+    def blank_form(self) -> RaiseForm:
+        return RaiseForm(
+            initial={"feature": self.chosen_key, "severity": Severity.BLOCKING, "title": self.ticket.subject},
+            features=self.features,
+            must_insist=self.must_insist,
+        )
+
+    def render(self, request, *, form, status: int, link_error: str = "", link_value: str = ""):
+        context = {
+            "ticket": self.ticket,
+            "form": form,
+            "of_feature": self.of_feature,
+            "similar": self.similar,
+            "chosen": self.chosen,
+            "already_linked": len(self.linked),
+            "also": self.also,
+            "link_error": link_error,
+            "link_value": link_value,
+            "back": reverse("helpdesk:ticket_detail", args=[self.ticket.reference]),
+        }
+        return render(request, "escalations/raise.html", context, status=status)
 
 
 @desk_only
@@ -114,10 +132,10 @@ def raise_escalation(request, reference: str):
     ticket = _ticket(request, reference)
     if not permissions.can_raise_escalations(request.user):
         return render(request, "escalations/raise.html", {"ticket": ticket, "refused": True}, status=403)
-    also, features, chosen_key, chosen, of_feature, similar, linked = _setup(request, ticket)
-    must_insist = bool(of_feature or similar)
+    cord = _CordPage.load(request, ticket)
+    also = cord.also
     if request.method == "POST":
-        form = RaiseForm(request.POST, features=features, must_insist=must_insist)
+        form = RaiseForm(request.POST, features=cord.features, must_insist=cord.must_insist)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -145,11 +163,9 @@ def raise_escalation(request, reference: str):
                 return redirect("helpdesk:ticket_detail", reference=ticket.reference)
         status = 400
     else:
-        form = _blank_form(ticket, features=features, chosen_key=chosen_key, must_insist=must_insist)
+        form = cord.blank_form()
         status = 200
-    return _page(
-        request, ticket, form=form, also=also, chosen=chosen, of_feature=of_feature, similar=similar, linked=linked, status=status
-    )
+    return cord.render(request, form=form, status=status)
 
 
 @desk_only
@@ -158,32 +174,19 @@ def link_by_reference(request, reference: str):
     """Link the ticket (and the rest of a selection) to an escalation the agent names, known or not to the page."""
     ticket = _ticket(request, reference)
     typed = request.POST.get("escalation", "").strip()
-    also, features, chosen_key, chosen, of_feature, similar, linked = _setup(request, ticket)
+    cord = _CordPage.load(request, ticket)
     try:
         if not typed:
             raise InvalidInput("Name the escalation, such as ESC-12.", field="escalation")
         escalation = selectors.escalation_get(user=request.user, reference=typed)
         with transaction.atomic():  # the whole selection or none of it: the error names one field
             _, created = services.escalation_link(actor=request.user, escalation=escalation, ticket=ticket)
-            for other in also:
+            for other in cord.also:
                 services.escalation_link(actor=request.user, escalation=escalation, ticket=other)
     except DomainError as exc:
         message = f"No escalation {typed}." if isinstance(exc, NotFound) else exc.message
-        form = _blank_form(ticket, features=features, chosen_key=chosen_key, must_insist=bool(of_feature or similar))
         status = 404 if isinstance(exc, NotFound) else (403 if exc.http_status == 403 else 400)
-        return _page(
-            request,
-            ticket,
-            form=form,
-            also=also,
-            chosen=chosen,
-            of_feature=of_feature,
-            similar=similar,
-            linked=linked,
-            status=status,
-            link_error=message,
-            link_value=typed,
-        )
+        return cord.render(request, form=cord.blank_form(), status=status, link_error=message, link_value=typed)
     if created:
         messages.success(request, f"{ticket.reference} is linked to {escalation.reference}.")
     else:

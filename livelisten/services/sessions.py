@@ -73,7 +73,7 @@ def offer_to_next_agent(session: ChatSession, *, now, passing_from: int | None =
             session.save(update_fields=["offered_to", "offered_at"])
             return True
     if session.offered_to_id is not None:
-        if _still_takes_chats(session.offered_to_id):
+        if agent_takes_chats(session.offered_to_id):
             session.offered_at = now
         else:
             session.offered_to, session.offered_at = None, None
@@ -81,7 +81,8 @@ def offer_to_next_agent(session: ChatSession, *, now, passing_from: int | None =
     return False
 
 
-def _still_takes_chats(user_id: int) -> bool:
+def agent_takes_chats(user_id: int) -> bool:
+    """Available, active, and allowed to answer chats: someone an offer may stay with."""
     row = AgentChatSettings.objects.select_related("user").filter(user_id=user_id, available=True, user__is_active=True).first()
     return row is not None and permissions.can_serve_chats(row.user)
 

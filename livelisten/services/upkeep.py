@@ -20,7 +20,7 @@ from django.utils import timezone
 from livelisten import events
 from livelisten.models import AgentChatSettings, ChatMessage, ChatSession, MessageKind, SessionStatus
 from livelisten.services.messages import lock_session
-from livelisten.services.sessions import announce_session, offer_to_next_agent, session_end
+from livelisten.services.sessions import agent_takes_chats, announce_session, offer_to_next_agent, session_end
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +116,9 @@ def offers_pass_on(*, actor: AbstractBaseUser | None = None, now=None, batch: in
                 continue
             previous = session.offered_to_id
             fresh = previous is not None and session.offered_at is not None and session.offered_at >= cutoff
-            if fresh and _still_available(previous):
+            if fresh and agent_takes_chats(previous):
                 continue  # accepted or re-offered by another process since the query
             if offer_to_next_agent(session, now=now, passing_from=previous) or session.offered_to_id != previous:
                 announce_session(session, change=events.SESSION_UPDATED)
                 moved += session.offered_to_id is not None
     return moved
-
-
-def _still_available(user_id: int) -> bool:
-    return AgentChatSettings.objects.filter(user_id=user_id, available=True).exists()
